@@ -1,0 +1,1 @@
+"""gan_jax: small, exact, reproducible GANs in JAX/Flax."""
