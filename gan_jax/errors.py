@@ -6,17 +6,17 @@ NaN loss, unknown config key...). Code that catches user errors catches `GanJaxE
 
 
 class GanJaxError(Exception):
-  """A problem with the user's input, data, config or workdir, with the fix in its message."""
+    """A problem with the user's input, data, config or workdir, with the fix in its message."""
 
 
 class NonFiniteLossError(GanJaxError):
-  """A loss became NaN or inf; training stopped and the last good checkpoint is untouched."""
+    """A loss became NaN or inf; training stopped and the last good checkpoint is untouched."""
 
-  def __init__(self, step: int, metrics: dict):
-    self.step = step
-    self.metrics = metrics
-    bad = ", ".join(f"{k}={v}" for k, v in sorted(metrics.items()))
-    super().__init__(
-        f"non-finite loss at step {step} ({bad}). Training stopped; the last checkpoint saved "
-        "before this step is untouched. Lower the learning rate, check the data range, or "
-        "resume from that checkpoint with a different config using --overwrite in a new workdir.")
+    def __init__(self, step: int, metrics: dict):
+        self.step = step
+        self.metrics = metrics
+        bad = ", ".join(f"{k}={v}" for k, v in sorted(metrics.items()))
+        super().__init__(
+            f"non-finite loss at step {step} ({bad}). Training stopped; the last checkpoint "
+            "saved before this step is untouched. Lower the learning rate or check the data "
+            "range, then resume (same workdir) or start again in a new workdir.")
