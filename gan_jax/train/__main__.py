@@ -1,0 +1,67 @@
+"""Command line: python -m gan_jax.train --config experiments/configs/NAME.py --workdir DIR
+
+Overrides: --config.train.steps=2000 --config.loss.generator=saturating ... (ml_collections
+config_flags; a mistyped key fails with "Did you mean ...?"). `--config=NAME` is short for
+experiments/configs/NAME.py. Running again on a workdir with a checkpoint resumes from it.
+"""
+import os
+import sys
+
+from absl import app, flags
+from ml_collections import config_flags
+
+from gan_jax.errors import GanJaxError
+
+CONFIG_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "experiments", "configs")
+
+
+def available_configs(config_dir: str = CONFIG_DIR):
+    return sorted(f[:-3] for f in os.listdir(config_dir)
+                  if f.endswith(".py") and not f.startswith("_"))
+
+
+def resolve_config_arg(argv, config_dir: str = CONFIG_DIR):
+    """Expand --config=NAME to its file; fail with the valid names for an unknown experiment."""
+    out = list(argv)
+    for i, arg in enumerate(out):
+        if arg.startswith("--config=") or arg == "--config":
+            value = arg.split("=", 1)[1] if "=" in arg else (out[i + 1] if i + 1 < len(out) else "")
+            path = value.split(":", 1)[0]
+            if not os.path.isfile(path):
+                candidate = os.path.join(config_dir, f"{path}.py")
+                if not os.path.isfile(candidate):
+                    raise GanJaxError(f"unknown experiment config {path!r}; valid: "
+                                      f"{available_configs(config_dir)} (in experiments/configs/)")
+                value = candidate + value[len(path):]
+                if "=" in arg:
+                    out[i] = "--config=" + value
+                else:
+                    out[i + 1] = value
+    return out
+
+
+FLAGS = flags.FLAGS
+config_flags.DEFINE_config_file("config", None, "experiment config file", lock_config=True)
+flags.DEFINE_string("workdir", None, "run directory (created; resumed if it has a checkpoint)")
+flags.DEFINE_bool("overwrite", False, "accept a config that differs from the workdir's")
+flags.mark_flags_as_required(["config", "workdir"])
+
+
+def main(argv):
+    del argv
+    from gan_jax.train.loop import train
+    try:
+        _, results = train(FLAGS.config, FLAGS.workdir, overwrite=FLAGS.overwrite)
+    except GanJaxError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+    print({k: v for k, v in results.items() if not isinstance(v, list)})
+
+
+if __name__ == "__main__":
+    try:
+        sys.argv = resolve_config_arg(sys.argv)
+    except GanJaxError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+    app.run(main)

@@ -1,0 +1,144 @@
+"""The training loop: data stream -> mapped step -> logs, pictures, checkpoints, evaluation.
+
+Nothing else lives here. Metrics of a call are fetched after the next call is dispatched, so
+logging never stalls compute; before a checkpoint is saved every loss up to it is checked, so a
+NaN/inf loss stops the run (NonFiniteLossError, naming the step) with the last good checkpoint
+untouched. Ctrl-C saves a checkpoint at the current step before exiting.
+"""
+import os
+import sys
+import time
+
+import jax
+import numpy as np
+from tqdm import tqdm
+
+from gan_jax.build import build_data, build_gan
+from gan_jax.errors import GanJaxError, NonFiniteLossError
+from gan_jax.evaluation import evaluate
+from gan_jax.train.checkpoint import Checkpointer
+from gan_jax.train.optimizers import make_optimizer
+from gan_jax.train.parallel import DeviceMapper, check_batch_size, select_devices
+from gan_jax.train.snapshots import SnapshotWriter, write_figure1
+from gan_jax.train.state import create_train_state
+from gan_jax.train.step import make_train_step, scan_steps
+from gan_jax.train.workdir import MetricsLog, prepare_workdir, write_json
+
+LOGGED = ("d_loss", "g_loss", "mean_d_x", "mean_d_g_z")
+
+
+def check_intervals(t):
+    s = t.steps_per_call
+    for name in ("steps", "log_every", "sample_every", "ckpt_every"):
+        value = getattr(t, name)
+        if value <= 0 or value % s:
+            raise GanJaxError(f"train.{name}={value} must be a positive multiple of "
+                              f"train.steps_per_call={s}")
+
+
+def host_batches(data, position: int, t):
+    """Global batches for one call, [steps_per_call, d_steps, B, ...], and the new position."""
+    count = t.steps_per_call * t.d_steps
+    batch = data.batches(position, count, t.batch_size)
+    batch = {k: v.reshape((t.steps_per_call, t.d_steps) + v.shape[1:]) for k, v in batch.items()}
+    return batch, position + count * t.batch_size
+
+
+def build_run(config, devices=None):
+    """Everything a run needs that does not depend on the workdir."""
+    t = config.train
+    check_intervals(t)
+    devices = devices or select_devices(t.num_devices)
+    check_batch_size(t.batch_size, len(devices))
+    data = build_data(config)
+    spec = build_gan(config, data)
+    tx_g, tx_d = make_optimizer(config.optim.g), make_optimizer(config.optim.d)
+    example, _ = host_batches(data, 0, t)
+    example = data.transform(jax.tree.map(lambda x: x[0, 0], example))
+    state = create_train_state(spec, tx_g, tx_d, jax.random.key(config.seed), example,
+                               use_ema=t.ema_decay > 0)
+    step = make_train_step(spec, tx_g, tx_d, d_steps=t.d_steps, transform_batch=data.transform,
+                           ema_decay=t.ema_decay)
+    mapper = DeviceMapper(scan_steps(step), devices, mapper=t.mapper)
+    return data, spec, state, mapper
+
+
+def _first_non_finite(metrics: dict, first_step: int):
+    bad = ~np.all([np.isfinite(v) for v in metrics.values()], axis=0)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise NonFiniteLossError(first_step + i, {k: float(v[i]) for k, v in metrics.items()})
+
+
+def train(config, workdir: str, overwrite: bool = False, stop_at=None):
+    """Train (or resume) the run of `config` in `workdir`; returns (state, eval results).
+    `stop_at` ends this invocation early at that step (with a checkpoint), as an interruption."""
+    t = config.train
+    prepare_workdir(workdir, config, overwrite)
+    data, spec, state, mapper = build_run(config)
+    ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), keep=t.keep_checkpoints)
+    position = 0
+    if ckpt.latest_step() is not None:
+        state, position = ckpt.restore(jax.eval_shape(lambda: state))
+    state = mapper.put_state(state)
+    start = int(state.step)
+    end = min(t.steps, stop_at) if stop_at else t.steps
+    log = MetricsLog(workdir, start)
+    snapshots = SnapshotWriter(spec, data, config.seed)
+    bar = tqdm(total=t.steps, initial=start, unit="step", file=sys.stderr, mininterval=0.5,
+               dynamic_ncols=True, disable=not t.progress)
+    pending = []  # [(first_step, device metrics)] dispatched but not yet checked
+    last_log = [start, time.perf_counter()]
+    saved_step = start
+
+    def drain():
+        for first, metrics in pending:
+            metrics = jax.device_get(metrics)
+            _first_non_finite(metrics, first)
+            for i in range(t.steps_per_call):
+                step = first + i
+                if step % t.log_every == 0:
+                    now = time.perf_counter()
+                    row = {"step": step, **{k: float(metrics[k][i]) for k in LOGGED if k in metrics}}
+                    row["steps_per_sec"] = (step - last_log[0]) / max(now - last_log[1], 1e-9)
+                    last_log[:] = [step, now]
+                    log.write(row)
+                    bar.set_postfix({k: f"{row[k]:.3f}" for k in LOGGED if k in row})
+        pending.clear()
+
+    def save(step):
+        drain()
+        ckpt.save(step, state, position)
+
+    try:
+        step = start
+        while step < end:
+            batch, position = host_batches(data, position, t)
+            state, metrics = mapper(state, batch)
+            if len(pending) >= 1:
+                drain()
+            pending.append((step + 1, metrics))
+            step += t.steps_per_call
+            bar.update(t.steps_per_call)
+            if step % t.sample_every == 0 or step == end:
+                drain()
+                snapshots.write(workdir, step, state.ema_g or state.g, state.d)
+            if step % t.ckpt_every == 0 or step == end:
+                save(step)
+                saved_step = step
+        drain()
+    except KeyboardInterrupt:
+        if step > saved_step:
+            save(step)
+        raise
+    finally:
+        bar.close()
+        ckpt.wait()
+    ckpt.close()
+    if step < t.steps:  # stopped early on purpose
+        return state, None
+    if data.kind == "toy" and data.distribution.dim == 1:
+        write_figure1(workdir)
+    results = {"step": int(state.step), **evaluate(spec, state.ema_g or state.g, data, config)}
+    write_json(os.path.join(workdir, "eval.json"), results)
+    return state, results

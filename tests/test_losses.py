@@ -1,0 +1,160 @@
+"""Tests for gan_jax.losses: values against numpy formulas, stability, gradient behaviour."""
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from absl.testing import parameterized
+
+from gan_jax import losses
+from gan_jax.errors import GanJaxError
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
+
+
+def _reference(real, fake):
+    """The paper's formulas written directly with D = sigmoid(logit), in float64."""
+    d_real, d_fake = _sigmoid(real), _sigmoid(fake)
+    v = np.mean(np.log(d_real)) + np.mean(np.log(1.0 - d_fake))
+    return {
+        'value': v,
+        'd_loss': -v,
+        'saturating': np.mean(np.log(1.0 - d_fake)),
+        'non_saturating': -np.mean(np.log(d_fake)),
+    }
+
+
+RNG = np.random.default_rng(0)
+REAL = RNG.normal(0.5, 2.0, size=(16, 1)).astype(np.float32)
+FAKE = RNG.normal(-0.5, 2.0, size=(16, 1)).astype(np.float32)
+EXTREMES = [100.0, -100.0, 1e4, -1e4]
+
+
+class LossValuesTest(parameterized.TestCase):
+
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_value_and_discriminator_loss(self):
+        both = self.variant(lambda r, f: (losses.value_function(r, f),
+                                          losses.discriminator_loss(r, f)))
+        ref = _reference(REAL, FAKE)
+        value, d_loss = both(REAL, FAKE)
+        chex.assert_shape([value, d_loss], ())
+        np.testing.assert_allclose(value, ref['value'], rtol=1e-5)
+        np.testing.assert_allclose(d_loss, ref['d_loss'], rtol=1e-5)
+        # At the game's optimum D = 1/2 everywhere (logit 0) and V = -log 4.
+        zeros = np.zeros_like(REAL)
+        np.testing.assert_allclose(both(zeros, zeros), [-np.log(4.0), np.log(4.0)], rtol=1e-6)
+
+    @chex.variants(with_jit=True, without_jit=True)
+    @parameterized.parameters('saturating', 'non_saturating')
+    def test_generator_losses(self, name):
+        loss = self.variant(losses.get_generator_loss(name))(FAKE)
+        chex.assert_shape(loss, ())
+        np.testing.assert_allclose(loss, _reference(REAL, FAKE)[name], rtol=1e-5)
+
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_any_logit_shape_gives_a_scalar(self):
+        # PatchGAN-style (N, h, w, 1) logits: the expectation is the mean over every element.
+        patch = np.asarray(RNG.normal(size=(2, 4, 4, 1)), dtype=np.float32)
+        out = self.variant(lambda l: (losses.discriminator_loss(l, l),
+                                      losses.generator_loss_non_saturating(l)))(patch)
+        chex.assert_shape(out, ())
+        np.testing.assert_allclose(out[1], _reference(patch, patch)['non_saturating'], rtol=1e-5)
+
+
+class StabilityTest(parameterized.TestCase):
+
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_finite_values_and_gradients(self):
+        # Every extreme logit appears as a real and as a fake logit, with both signs paired.
+        x = jnp.asarray(EXTREMES, dtype=jnp.float32)
+        fns = {
+            'value': losses.value_function,
+            'd_loss': losses.discriminator_loss,
+            'saturating': lambda r, f: losses.generator_loss_saturating(f),
+            'non_saturating': lambda r, f: losses.generator_loss_non_saturating(f),
+        }
+
+        def all_values_and_grads(real, fake):
+            return {name: jax.value_and_grad(fn, argnums=(0, 1))(real, fake)
+                    for name, fn in fns.items()}
+
+        for real, fake in [(x, x), (x, -x)]:
+            out = self.variant(all_values_and_grads)(real, fake)
+            chex.assert_tree_all_finite(out)
+
+    def test_extreme_values_are_exact(self):
+        # log sigmoid(-L) = -L (to float32) for large L: the loss grows linearly, not to inf.
+        big = jnp.asarray([1e4], dtype=jnp.float32)
+        np.testing.assert_allclose(losses.generator_loss_saturating(big), -1e4, rtol=1e-6)
+        np.testing.assert_allclose(losses.generator_loss_non_saturating(-big), 1e4, rtol=1e-6)
+        np.testing.assert_allclose(losses.discriminator_loss(-big, big), 2e4, rtol=1e-6)
+        np.testing.assert_allclose(losses.discriminator_loss(big, -big), 0.0, atol=1e-6)
+
+
+LOGITS = np.array([-20.0, -10.0, -5.0, -2.0, -1.0, 0.0, 1.0, 10.0], dtype=np.float32)
+
+
+def _per_logit_grads(name):
+    """d loss / d l_i for each entry of LOGITS, as if each were a batch of one.
+
+    The losses are means over the batch, so the gradient of the batch loss is the per-example
+    derivative divided by the batch size; one compiled call gives all of them.
+    """
+    fn = losses.get_generator_loss(name)
+    return np.asarray(jax.jit(jax.grad(fn))(jnp.asarray(LOGITS))) * LOGITS.size
+
+
+class GradientTest(parameterized.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sat = dict(zip(LOGITS.tolist(), _per_logit_grads('saturating')))
+        cls.non_sat = dict(zip(LOGITS.tolist(), _per_logit_grads('non_saturating')))
+
+    def test_saturating_vanishes_when_d_rejects_fakes(self):
+        # D(G(z)) = sigmoid(-10) ~ 4.5e-5: d/dl of E[log(1-D)] is -sigmoid(l) and of -E[log D]
+        # is -(1 - sigmoid(l)).
+        sat, non_sat = self.sat[-10.0], self.non_sat[-10.0]
+        np.testing.assert_allclose(sat, -_sigmoid(-10.0), rtol=1e-4)
+        np.testing.assert_allclose(non_sat, -(1.0 - _sigmoid(-10.0)), rtol=1e-5)
+        assert abs(sat) < 1e-4
+        assert abs(non_sat) > 0.99
+        assert abs(non_sat) / abs(sat) > 1e4
+
+    def test_saturating_gradient_decays_with_confidence(self):
+        mags = [abs(self.sat[l]) for l in (-2.0, -5.0, -10.0, -20.0)]
+        assert all(a > b for a, b in zip(mags, mags[1:]))
+        assert mags[-1] < 1e-8
+        assert abs(self.non_sat[-20.0]) > 0.99
+
+    def test_same_direction(self):
+        # Both losses push every fake logit up (towards "real"): same gradient sign at every
+        # logit, so the same fixed points of the dynamics; only the magnitudes differ.
+        for logit in LOGITS.tolist():
+            sat, non_sat = self.sat[logit], self.non_sat[logit]
+            assert sat < 0 and non_sat < 0, logit
+            assert np.sign(sat) == np.sign(non_sat)
+        np.testing.assert_allclose(self.sat[0.0], self.non_sat[0.0], rtol=1e-6)  # D = 1/2
+
+    def test_gradients_match_sigmoid_formulas(self):
+        expected_sat = -_sigmoid(LOGITS)
+        expected_non_sat = -(1.0 - _sigmoid(LOGITS))
+        np.testing.assert_allclose(list(self.sat.values()), expected_sat, rtol=1e-4, atol=1e-12)
+        np.testing.assert_allclose(list(self.non_sat.values()), expected_non_sat, rtol=1e-4,
+                                   atol=1e-12)
+
+
+def test_registry():
+    assert set(losses.GENERATOR_LOSSES) == {'saturating', 'non_saturating'}
+    assert losses.get_generator_loss('saturating') is losses.generator_loss_saturating
+    assert losses.get_generator_loss('non_saturating') is losses.generator_loss_non_saturating
+
+
+def test_unknown_generator_loss_lists_valid_names():
+    with pytest.raises(GanJaxError, match="'non_saturating', 'saturating'"):
+        losses.get_generator_loss('wasserstein')
