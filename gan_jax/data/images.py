@@ -110,6 +110,14 @@ def _no_progress_bars() -> Iterator[None]:
         tfds.display_progress_bar(was_on)
 
 
+def _is_prepared(version_dir: pathlib.Path) -> bool:
+    """Whether tfds finished writing `version_dir` (its dataset_info.json appears last, by rename).
+
+    Used instead of `builder.is_prepared()`, which logs a warning for every unprepared folder.
+    """
+    return (version_dir / "dataset_info.json").is_file()
+
+
 def prepare_mnist_offline(data_dir: Optional[PathLike] = None) -> pathlib.Path:
     """Prepares `mnist_offline` as ArrayRecord files in `data_dir` once; returns its version dir.
 
@@ -118,21 +126,20 @@ def prepare_mnist_offline(data_dir: Optional[PathLike] = None) -> pathlib.Path:
     files (tfds writes into a temporary directory and renames it into place).
     """
     root = _resolve_data_dir(data_dir)
-    builder = offline_mnist.MnistOffline(data_dir=os.fspath(root), file_format="array_record")
-    if builder.is_prepared():
-        return pathlib.Path(builder.data_dir)
-    lock = root / offline_mnist.NAME / ".prepare.lock"
-    with _file_lock(lock):
+    version_dir = root / offline_mnist.NAME / str(offline_mnist.MnistOffline.VERSION)
+    if _is_prepared(version_dir):
+        return version_dir
+    with _file_lock(root / offline_mnist.NAME / ".prepare.lock"):
         # Another process may have finished while this one waited for the lock.
-        builder = offline_mnist.MnistOffline(data_dir=os.fspath(root),
-                                             file_format="array_record")
-        if not builder.is_prepared():
+        if not _is_prepared(version_dir):
+            builder = offline_mnist.MnistOffline(data_dir=os.fspath(root),
+                                                 file_format="array_record")
             config = tfds.download.DownloadConfig(try_download_gcs=False, num_shards=1)
             with tempfile.TemporaryDirectory(dir=root, prefix=".downloads-") as scratch, \
                     _no_progress_bars():
                 builder.download_and_prepare(download_dir=scratch, download_config=config,
                                              file_format="array_record")
-    return pathlib.Path(builder.data_dir)
+    return version_dir
 
 
 def _not_prepared_message(name: str, root: pathlib.Path, detail: str) -> str:
@@ -155,7 +162,7 @@ def _standard_builder(name: str, root: pathlib.Path) -> tfds.core.DatasetBuilder
     except Exception as err:           # e.g. a corrupt dataset_info.json
         raise GanJaxError(_not_prepared_message(
             name, root, f"could not be opened ({type(err).__name__}: {err})")) from None
-    if not builder.is_prepared():
+    if not _is_prepared(pathlib.Path(builder.data_dir)):
         raise GanJaxError(_not_prepared_message(
             name, root, f"is not prepared (no {builder.name}/{builder.version})"))
     file_format = getattr(builder.info.file_format, "value", builder.info.file_format)
@@ -258,7 +265,7 @@ def check_images(x, expected_shape_hwc: Sequence[int]):
     if shape[0] == 0:
         raise GanJaxError(f"images batch is empty (shape {shape}); expected {want} with N >= 1")
     dtype = np.dtype(getattr(x, "dtype", np.asarray(x).dtype))
-    if not np.issubdtype(dtype, np.floating):
+    if not (np.issubdtype(dtype, np.floating) or "float" in dtype.name):  # + bfloat16
         raise GanJaxError(
             f"images have dtype {dtype}; expected float in [-1, 1]: "
             "convert uint8 images with to_model_range")
@@ -270,13 +277,8 @@ def check_images(x, expected_shape_hwc: Sequence[int]):
             f"out of {values.size}; check the data pipeline or the generator's output")
     lo, hi = float(values.min()), float(values.max())
     if lo < -1.0 - _RANGE_TOLERANCE or hi > 1.0 + _RANGE_TOLERANCE:
-        if hi > 1.5 and lo >= -_RANGE_TOLERANCE:
+        hint = ""
+        if lo >= -_RANGE_TOLERANCE and hi > 1.5:
             hint = ": scale with to_model_range (x / 127.5 - 1) for [0, 255] data"
-        elif hi <= 1.0 + _RANGE_TOLERANCE and lo >= -_RANGE_TOLERANCE:
-            hint = ""  # in range; cannot happen here
-        elif lo >= -_RANGE_TOLERANCE and hi <= 1.5:
-            hint = ""
-        else:
-            hint = ": clip or rescale to [-1, 1] (a generator ending in tanh stays inside)"
         raise GanJaxError(f"images have range [{lo:g}, {hi:g}]; expected [-1, 1]{hint}")
     return x

