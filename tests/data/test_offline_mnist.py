@@ -1,4 +1,4 @@
-"""The `mnist_offline` tfds builder: prepared as ArrayRecord and read through tfds, no TensorFlow."""
+"""The `mnist_offline` tfds builder: prepared as ArrayRecord, read through tfds without TF."""
 import pathlib
 import sys
 

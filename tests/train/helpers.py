@@ -45,7 +45,14 @@ def params_of(state):
     return {"g": state.g, "d": state.d}
 
 
+def _raw(x):
+    if jax.dtypes.issubdtype(getattr(x, "dtype", None), jax.dtypes.prng_key):
+        return jax.random.key_data(x)
+    return x
+
+
 def tree_bytes_equal(a, b):
-    la, lb = jax.tree.leaves(a), jax.tree.leaves(b)
+    """Every leaf bit-identical (typed PRNG keys compared by their key data)."""
+    la, lb = jax.tree.leaves(jax.tree.map(_raw, a)), jax.tree.leaves(jax.tree.map(_raw, b))
     return len(la) == len(lb) and all(np.array_equal(np.asarray(x), np.asarray(y))
                                       for x, y in zip(la, lb))
