@@ -38,7 +38,8 @@ def trained_classifier(data_dir=None, epochs: int = 15, seed: int = 0):
     from gan_jax.data.images import load_images, to_model_range
     x, y = load_images("mnist_offline", "train", data_dir)
     xt, yt = load_images("mnist_offline", "test", data_dir)
-    x, xt = to_model_range(x), to_model_range(xt)
+    x, xt = jnp.asarray(to_model_range(x)), to_model_range(xt)
+    y = jnp.asarray(y)
     model, tx = DigitClassifier(), optax.adam(1e-3)
     params = model.init(jax.random.key(seed), x[:1])
     opt = tx.init(params)

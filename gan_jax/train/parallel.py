@@ -47,13 +47,15 @@ class DeviceMapper:
         self.mapper = mapper
         self.num_devices = len(self.devices)
         donate_argnums = (0,) if donate else ()
+        self.mesh = Mesh(np.array(self.devices), (axis_name,))
+        # The state lives replicated on the mesh; both mappers return it with this sharding, so
+        # placing it so from the start avoids a second compilation on the second call.
+        self._replicated = NamedSharding(self.mesh, P())
         if mapper == "pmap":
             self.fn = jax.pmap(fn, axis_name=axis_name, in_axes=(None, 0), out_axes=(None, None),
                                devices=self.devices, donate_argnums=donate_argnums)
         else:
-            self.mesh = Mesh(np.array(self.devices), (axis_name,))
             self._batch_sharding = NamedSharding(self.mesh, P(None, None, axis_name))
-            self._replicated = NamedSharding(self.mesh, P())
             # check_vma=False gives pmap's semantics: the gradient of a replicated parameter is
             # the per-device gradient, averaged by the step's own lax.pmean. (With check_vma=True
             # JAX inserts a psum when differentiating w.r.t. a replicated input, and the pmean
@@ -74,8 +76,6 @@ class DeviceMapper:
         return jax.device_put(batch, self._batch_sharding)
 
     def put_state(self, state):
-        if self.mapper == "pmap":
-            return jax.device_put(state, self.devices[0])
         return jax.device_put(state, self._replicated)
 
     def __call__(self, state, batch):
