@@ -62,7 +62,10 @@ class DeviceMapper:
             # on top would turn the mean into a sum: measured 4x SGD steps on 4 devices.)
             mapped = jax.shard_map(fn, mesh=self.mesh, in_specs=(P(), P(None, None, axis_name)),
                                    out_specs=(P(), P()), check_vma=False)
-            self.fn = jax.jit(mapped, donate_argnums=donate_argnums)
+            # numpy batches go straight in: jit places them with the batch sharding itself
+            # (a separate device_put measured 0.2-0.4 ms per call).
+            self.fn = jax.jit(mapped, donate_argnums=donate_argnums,
+                              in_shardings=(self._replicated, self._batch_sharding))
 
     def put_batch(self, batch):
         """Host arrays [S, k, B, ...] -> the layout the mapped function takes."""
@@ -73,7 +76,7 @@ class DeviceMapper:
                 x = x.reshape((s, k, n, b // n) + x.shape[3:])
                 return np.moveaxis(x, 2, 0)
             return jax.tree.map(split, batch)
-        return jax.device_put(batch, self._batch_sharding)
+        return batch
 
     def put_state(self, state):
         return jax.device_put(state, self._replicated)
