@@ -7,7 +7,7 @@ experiments/configs/NAME.py. Running again on a workdir with a checkpoint resume
 import os
 import sys
 
-from absl import app, flags
+from absl import app, flags, logging
 from ml_collections import config_flags
 
 from gan_jax.errors import GanJaxError
@@ -49,6 +49,7 @@ flags.mark_flags_as_required(["config", "workdir"])
 
 def main(argv):
     del argv
+    logging.set_verbosity(logging.WARNING)  # orbax logs every save at INFO
     from gan_jax.train.loop import train
     try:
         _, results = train(FLAGS.config, FLAGS.workdir, overwrite=FLAGS.overwrite)
