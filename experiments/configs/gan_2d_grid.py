@@ -6,7 +6,8 @@
         --config.loss.generator=saturating
 
 eval.json: modes covered (of 25), high-quality fraction (within 3 std of a centre), KL to uniform.
-Measured here: see README.
+Measured here (2 CPU cores, 20,000 steps): about 133 s wall; 17 of 25 modes, high-quality
+fraction 0.046 (the vanilla GAN smears its samples along the diagonals).
 """
 from gan_jax.config import base_config, optimizer
 

@@ -6,7 +6,8 @@
         --config.loss.generator=saturating
 
 eval.json: modes covered (of 8), high-quality fraction (within 3 std of a centre), KL to uniform.
-Measured here: see README.
+Measured here (2 CPU cores, 20,000 steps): about 145 s wall. Non-saturating: 5 of 8 modes,
+high-quality fraction 0.59; saturating: 6 of 8 modes touched, high-quality fraction 0.0036.
 """
 from gan_jax.config import base_config, optimizer
 
