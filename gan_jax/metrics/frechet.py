@@ -39,7 +39,7 @@ whose eigenvalues are in exact arithmetic real and >= 0. Here:
 On nonsingular inputs the two agree to rounding (tests: 1e-6 relative against the
 pytorch-fid formula). Cost: one Cholesky, two d x d products and one ``eigvalsh``, all
 float64 (no non-symmetric Schur decomposition, which ``sqrtm`` needs and which is ~5-10x
-slower at d = 2048).
+slower at d = 2048: 71 s against 14 s here, on a loaded 2-core CPU).
 """
 
 from typing import Tuple

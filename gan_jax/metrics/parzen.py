@@ -26,7 +26,6 @@ it is here to reproduce the 2014 table, not as a recommended metric.
 from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
-from scipy.special import logsumexp
 
 from gan_jax.errors import GanJaxError
 
@@ -45,6 +44,15 @@ def _as_points(x: np.ndarray, name: str) -> np.ndarray:
     if not np.all(np.isfinite(x)):
         raise GanJaxError(f'{name} contains NaN or inf values.')
     return x
+
+
+def _logsumexp_rows(a: np.ndarray) -> np.ndarray:
+    """log sum_j exp(a_ij) per row, max-shifted: m_i + log sum_j exp(a_ij - m_i); a is
+    overwritten. Rows here always hold finite values, so m_i is finite."""
+    m = a.max(axis=1)
+    a -= m[:, None]
+    np.exp(a, out=a)
+    return m + np.log(a.sum(axis=1))
 
 
 def _check_sigma(sigma: float) -> float:
@@ -72,8 +80,13 @@ def parzen_log_densities(samples: np.ndarray, points: np.ndarray, sigma: float,
     for start in range(0, points.shape[0], batch_size):
         x = points[start:start + batch_size]
         x_sq = np.einsum('ij,ij->i', x, x)
-        sq = np.maximum(x_sq[:, None] + s_sq[None, :] - 2.0 * (x @ samples.T), 0.0)
-        out[start:start + batch_size] = logsumexp(-sq / (2.0 * sigma ** 2), axis=1) - log_norm
+        a = x @ samples.T  # becomes -||x - s||^2 / (2 sigma^2), in place
+        a *= 2.0
+        a -= x_sq[:, None]
+        a -= s_sq[None, :]
+        np.minimum(a, 0.0, out=a)
+        a *= 1.0 / (2.0 * sigma ** 2)
+        out[start:start + batch_size] = _logsumexp_rows(a) - log_norm
     return out
 
 

@@ -11,7 +11,8 @@ as neighbours at distance 0). B(x, r) is the ball of radius r around x.
       precision = (1/M) sum_j 1[ exists i: ||f_j - r_i|| <= NND_k(r_i; R) ]
       recall    = (1/N) sum_i 1[ exists j: ||r_i - f_j|| <= NND_k(f_j; F) ]
 
-  (closed balls, ``<=``, as in the official code).
+  (closed balls, ``<=``, as in the official code; the paper's default is k = 3, here k = 5
+  for all four metrics, the default of Naeem et al.'s code).
 
 * Density and coverage (Naeem et al., "Reliable Fidelity and Diversity Metrics for Generative
   Models", ICML 2020; official code github.com/clovaai/generative-evaluation-prdc):
