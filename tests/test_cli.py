@@ -12,7 +12,7 @@ def _run(workdir, *extra):
     cmd = [sys.executable, "-m", "gan_jax.train", "--config", "experiments/configs/gan_2d_ring.py",
            f"--workdir={workdir}", "--config.train.steps=200", "--config.train.log_every=100",
            "--config.train.sample_every=100", "--config.train.ckpt_every=100",
-           "--config.eval.num_samples=500", *extra]
+           "--config.eval.num_samples=500", "--config.train.keep_checkpoints=2", *extra]
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
@@ -36,6 +36,7 @@ def test_cli_writes_the_run_directory_and_resumes(tmp_path):
     assert again.returncode == 0, again.stderr[-2000:]
     with open(workdir / "metrics.jsonl") as f:
         assert [json.loads(line)["step"] for line in f] == [100, 200, 300]
+    assert sorted(os.listdir(workdir / "checkpoints")) == ["200", "300"]  # the last K=2 kept
 
     refused = _run(workdir, "--config.optim.g.lr=0.5")
     assert refused.returncode == 2 and "different config" in refused.stderr

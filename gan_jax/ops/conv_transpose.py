@@ -1,11 +1,11 @@
 """2-D transposed convolution (NHWC input, HWIO kernel), three ways that agree.
 
 Definition (PyTorch's ``ConvTranspose2d``, the "scatter" form). Let ``x`` be ``[N, H, W, C_in]``,
-``kernel`` be ``[kh, kw, C_in, C_out]`` and the stride ``s = (sh, sw)``. Every input pixel scatters a
-copy of the kernel, scaled by its value, into a "full" output of size ``(H-1)*sh + kh`` by
-``(W-1)*sw + kw``:
+``kernel`` be ``[kh, kw, C_in, C_out]`` and the stride ``s = (sh, sw)``. Every input pixel
+scatters a copy of the kernel, scaled by its value, into a "full" output of size
+``(H-1)*sh + kh`` by ``(W-1)*sw + kw``:
 
-    F[n, i*sh + a, j*sw + b, o] += x[n, i, j, c] * kernel[a, b, c, o]          (sum over i, j, a, b, c)
+    F[n, i*sh + a, j*sw + b, o] += x[n, i, j, c] * kernel[a, b, c, o]     (sum over i, j, a, b, c)
 
 and the result is ``F`` cropped by ``lo`` rows/columns at the start and ``hi`` at the end of each
 spatial axis (a negative crop pads with zeros). The kernel is used *as is* here: this is exactly
@@ -15,7 +15,9 @@ Why "transposed": ``F``-then-crop is the adjoint (the gradient) of the forward c
 (PyTorch ``Conv2d``, i.e. a cross-correlation) of an output-sized image ``z`` with the same kernel,
 padded by ``lo`` at the start (and ``hi - output_padding`` at the end):
 
-    y[i, j, c] = sum_{a, b, o} z_pad[i*sh + a, j*sw + b, o] * kernel[a, b, c, o]   (z_pad[t] = z[t - lo])
+    y[i, j, c] = sum_{a, b, o} z_pad[i*sh + a, j*sw + b, o] * kernel[a, b, c, o]
+
+(with ``z_pad[t] = z[t - lo]``)
 
 Written as a matrix ``C`` on the flattened images (``vec(y) = C vec(z)``), the transposed
 convolution is ``vec(out) = C^T vec(x)``; hence ``<conv(z), x> == <z, conv_transpose(x)>``.
@@ -23,8 +25,10 @@ convolution is ``vec(out) = C^T vec(x)``; hence ``<conv(z), x> == <z, conv_trans
 Padding (per spatial axis, ``k`` the kernel size, ``s`` the stride, ``op`` the output padding):
 
 * integer ``p`` (PyTorch): crop ``(p, p)``; output ``(in-1)*s - 2p + k + op``.
-* ``((lo, hi), (lo, hi))``: explicit crops of the full output; output ``(in-1)*s + k - lo - hi + op``.
-* ``'VALID'`` (flax/lax): crop ``(0, 0)``; output ``(in-1)*s + k + op``.
+* ``((lo, hi), (lo, hi))``: explicit crops of the full output (rows, then columns); output
+  ``(in-1)*s + k - lo - hi + op``.
+* ``'VALID'``: crop ``(0, 0)``; output ``(in-1)*s + k + op``. (flax/lax agree for ``k >= s``;
+  for ``k < s`` they output ``(in-1)*s + s``, i.e. ``s - k`` more zero rows at the end.)
 * ``'SAME'`` (flax/lax, also TensorFlow's ``conv2d_transpose``): output ``in*s + op``, with
   ``lo = max(k-s, 0) // 2`` and ``hi = (k - s) - lo`` (negative -- zero padding -- when ``s > k``).
 
@@ -37,8 +41,8 @@ Kernel flip relative to ``lax.conv_transpose`` / ``flax.linen.ConvTranspose``: t
 (``transpose_kernel=False``) *correlates* the zero-dilated input with the kernel, which is the
 scatter form with the kernel flipped in space. So, for ``padding`` in ``{'SAME', 'VALID'}``,
 
-    conv_transpose(x, k, s, padding) == lax.conv_transpose(x, k[::-1, ::-1], (s, s), padding,
-                                                           dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+    conv_transpose(x, k, s, padding) == lax.conv_transpose(
+        x, k[::-1, ::-1], (s, s), padding, dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
 
 (``flax.linen.ConvTranspose`` likewise needs ``kernel[::-1, ::-1]``; equivalently
 ``lax.conv_transpose(..., k.swapaxes(2, 3), ..., transpose_kernel=True)`` takes ours unflipped.)
@@ -52,10 +56,12 @@ The three implementations:
   (``lhs_dilation``) with the flipped kernel. Simple, but on CPU it multiplies the ``s^2 - 1`` of
   every ``s^2`` inserted zeros and runs ~10x below matmul speed.
 * ``conv_transpose_subpixel`` -- the fast form: the phase (sub-pixel) decomposition. Output row
-  ``m = q*s + r`` only receives kernel rows ``a = r + s*j``; so each of the ``s^2`` phases is a
-  stride-1 convolution of the *undilated* input with a ``ceil(k/s)``-tap slice of the kernel. All
-  phases are one convolution producing ``s^2 * C_out`` channels, then depth-to-space interleaves
-  them and a slice crops. No multiplications by inserted zeros.
+  ``m = q*s + r`` only receives kernel rows ``a = r + s*j``; so each of the ``s^2`` output phases
+  is a stride-1 correlation of the *undilated* input with a ``ceil(k/s)``-tap slice of the
+  kernel, done as a GEMM on a small im2col of ``x`` (all phases in one batched GEMM with a
+  hand-written backward, see ``_batched_gemm``); depth-to-space interleaves the phases and a
+  slice crops. No multiplications by inserted zeros. It is a ``custom_vjp`` inside, so it
+  supports reverse-mode autodiff (any order) but not forward mode (``jax.jvp``).
 """
 
 from typing import Sequence, Tuple, Union
@@ -171,14 +177,15 @@ def _check(x, kernel, stride, padding, output_padding):
 
 
 def _tap_matrices(in_hw, kernel_hw, stride, crops):
-    """0/1 tensor ``E[a, b, p, q]``: forward-conv output pixel ``p`` reads input pixel ``q`` by tap (a, b).
+    """0/1 tensor ``E[a, b, p, q]``: forward-conv output ``p`` reads pixel ``q`` by tap (a, b).
 
     The forward convolution (cross-correlation) of an ``in_hw`` image zero-padded by ``lo`` at
     the start and ``hi`` at the end has ``(in + lo + hi - k) // s + 1`` outputs per axis, and
     output ``i`` reads input ``t = i*s + a - lo`` with tap ``a`` (dropped when out of range). So
     ``C = sum_{a,b} kernel[a, b] E[a, b]``. Built with numpy: static, shape-only.
     """
-    outs = [(n + lo + hi - k) // s + 1 for n, k, s, (lo, hi) in zip(in_hw, kernel_hw, stride, crops)]
+    outs = [(n + lo + hi - k) // s + 1
+            for n, k, s, (lo, hi) in zip(in_hw, kernel_hw, stride, crops)]
     if min(outs) < 1:
         raise GanJaxError(f"conv_matrix: padding {crops} gives no output for input {in_hw} "
                           f"and kernel {kernel_hw}.")
@@ -259,60 +266,100 @@ def conv_transpose_xla(x: Array, kernel: Array, stride: IntPair = 1, padding: Pa
 # 3. Sub-pixel (phase) form.
 
 
-def subpixel_kernel(kernel: Array, stride: Tuple[int, int]) -> Array:
-    """The phase kernels stacked as one stride-1 correlation kernel ``[J_h, J_w, C_in, sh*sw*C_out]``.
+@jax.custom_vjp
+def _batched_gemm(a: Array, b: Array) -> Array:
+    """``a[p] @ b[p]`` for ``a [P, M, K]``, ``b [P, K, N]``, with a backward XLA:CPU runs fast.
 
-    With ``J = ceil(k/s)`` taps per phase, phase ``r`` of the output (rows ``m = q*s + r``) is
-    ``F_r[q] = sum_j x[q - j] kernel[r + s*j]`` -- a true convolution, so as a correlation its taps
-    are reversed: entry ``[j', ..., (r_h, r_w, o)] = kernel[r_h + sh*(J_h-1-j'), ...]`` (zero where
-    that row is beyond ``k``: the kernel is zero-padded to ``J*s`` before slicing).
+    The gradients are ``da = g @ b^T`` and ``db = a^T @ g`` per ``p``. Left to autodiff, ``db``
+    becomes a dot contracting ``a``'s ``M`` axis in place, which XLA:CPU ran ~2x slower than a
+    plain GEMM; here ``a^T`` is materialised first (``optimization_barrier`` stops XLA folding
+    the transpose back into the dot). A ``custom_vjp``: reverse mode to any order works, forward
+    mode (``jax.jvp``) does not.
     """
-    kh, kw, ci, co = kernel.shape
-    sh, sw = stride
-    jh, jw = -(-kh // sh), -(-kw // sw)
-    k = jnp.pad(kernel, ((0, jh * sh - kh), (0, jw * sw - kw), (0, 0), (0, 0)))
-    k = k.reshape(jh, sh, jw, sw, ci, co)[::-1, :, ::-1]     # [j', r_h, j', r_w, c, o], taps reversed
-    k = k.transpose(0, 2, 4, 1, 3, 5)                         # [J_h, J_w, C_in, r_h, r_w, C_out]
-    return k.reshape(jh, jw, ci, sh * sw * co)
+    return jnp.einsum("pmk,pkn->pmn", a, b)
+
+
+def _batched_gemm_fwd(a, b):
+    return _batched_gemm(a, b), (a, b)
+
+
+def _batched_gemm_bwd(res, g):
+    a, b = res
+    da = jnp.einsum("pmn,pnk->pmk", g, lax.optimization_barrier(b.transpose(0, 2, 1)))
+    db = jnp.einsum("pkm,pmn->pkn", lax.optimization_barrier(a.transpose(0, 2, 1)), g)
+    return da, db
+
+
+_batched_gemm.defvjp(_batched_gemm_fwd, _batched_gemm_bwd)
+
+
+def _phase_plan(n: int, k: int, s: int, lo: int, out: int):
+    """Per output phase ``rho`` of one axis: the kernel taps and input offsets it needs.
+
+    Output index ``t = u*s + rho`` is full-output row ``m = t + lo = q*s + r`` with
+    ``r = (rho + lo) mod s`` and ``q = u + delta``, ``delta = (rho + lo) // s``. Row ``m`` only
+    receives kernel rows ``a = r + s*j`` (``j < ceil((k - r)/s)``, none when ``r >= k``), from
+    input row ``q - j = u + delta - j``. Returns ``U = ceil(out/s)`` (rows per phase, the last
+    phases cropped later), the pads ``(left, right)`` of ``x`` that keep every read in range,
+    and per phase a list of ``(tap a, start row in the padded x)``.
+    """
+    u = -(-out // s)
+    phases = []
+    for rho in range(s):
+        r, delta = (rho + lo) % s, (rho + lo) // s
+        phases.append([(r + s * j, delta - j) for j in range(max(0, -(-(k - r) // s)))])
+    starts = [st for taps in phases for _, st in taps] or [0]
+    left = max(0, -min(starts))
+    right = max(0, max(starts) + u - n)
+    phases = [[(a, st + left) for a, st in taps] for taps in phases]
+    return u, (left, right), phases
 
 
 def conv_transpose_subpixel(x: Array, kernel: Array, stride: IntPair = 1, padding: Padding = 0,
                             output_padding: IntPair = 0) -> Array:
-    """Phase decomposition: one stride-1 convolution to ``s^2 * C_out`` channels, depth-to-space, crop.
+    """Phase (sub-pixel) decomposition: a batched GEMM over the phases, then depth-to-space.
 
-    Output pixel ``t`` is full-output row ``m = t + lo``. Only phase rows ``q`` in
-    ``[floor(lo/s), floor((lo + H_out - 1)/s)]`` are needed (``Q`` of them); with ``J`` taps,
-    ``F_r[q]`` reads ``x[q-J+1 .. q]``, so ``x`` is padded by ``J-1-q0`` at the start (and to
-    length ``Q+J-1`` at the end; negative pads crop) and correlated (VALID) with
-    ``subpixel_kernel``. Interleaving the phases gives full-output rows ``q0*s ..``; the slice
-    starting at ``lo - q0*s`` of length ``H_out`` is the answer.
+    Write each output index as ``t = u*s + rho``. Output phase ``(rho_h, rho_w)`` is a stride-1
+    correlation of the *undilated* input with the kernel's phase slice
+    ``kernel[r_h::s_h, r_w::s_w]`` (``ceil((k - r)/s)`` taps per axis; see ``_phase_plan``):
+
+        out[u*s + rho] = sum_j x[u + delta - j] kernel[r + s*j]          (per axis, summed over c)
+
+    Each phase is a GEMM ``[N*U_h*U_w, T_h*T_w*C_in] @ [T_h*T_w*C_in, C_out]`` on the concatenated
+    shifted views of ``x`` (an im2col over the phase's few taps); the ``s_h*s_w`` phases form one
+    batched GEMM. When ``k`` is a multiple of ``s`` (DCGAN's 4x4 kernels at stride 2) this does
+    exactly the definition's ``kh*kw*C_in*C_out`` multiply-adds per input pixel; otherwise the
+    phases with fewer taps are padded with zero taps to the common count ``T = ceil(k/s)``.
+    Only output rows that survive the crop are computed (up to ``U*s - H_out`` in the last
+    phases). The phases are interleaved (depth-to-space) and cropped to ``H_out x W_out``.
+    Gradients are GEMMs plus shifted adds, which XLA:CPU runs near its matmul peak, unlike its
+    lhs-dilated convolution's backward.
     """
     s, crops, out_hw = _check(x, kernel, stride, padding, output_padding)
-    kh, kw, _, co = kernel.shape
-    js = (-(-kh // s[0]), -(-kw // s[1]))
-    q0s, qs, pads = [], [], [(0, 0, 0)]
-    for n, si, ji, (lo, _), ho in zip(x.shape[1:3], s, js, crops, out_hw):
-        q0 = lo // si
-        q1 = (lo + ho - 1) // si
-        q = q1 - q0 + 1
-        left = ji - 1 - q0
-        pads.append((left, q + ji - 1 - n - left, 0))
-        q0s.append(q0)
-        qs.append(q)
-    pads.append((0, 0, 0))
-    xp = lax.pad(x, jnp.zeros((), x.dtype), pads)
-    # The stride-1 VALID correlation as one GEMM: gather the J_h*J_w shifted views (im2col over
-    # the few phase taps), then [N*Q_h*Q_w, J_h*J_w*C_in] @ [J_h*J_w*C_in, s^2*C_out]. Its
-    # gradients are GEMMs too (XLA:CPU runs them near matmul peak, unlike its conv kernels).
-    patches = jnp.concatenate([xp[:, a:a + qs[0], b:b + qs[1], :]
-                               for a in range(js[0]) for b in range(js[1])], axis=-1)
-    sk = subpixel_kernel(kernel, s)
-    g = jnp.dot(patches, sk.reshape(-1, sk.shape[-1]))
-    nb = x.shape[0]
-    g = g.reshape(nb, qs[0], qs[1], s[0], s[1], co).transpose(0, 1, 3, 2, 4, 5)
-    g = g.reshape(nb, qs[0] * s[0], qs[1] * s[1], co)
-    oh, ow = crops[0][0] - q0s[0] * s[0], crops[1][0] - q0s[1] * s[1]
-    return g[:, oh:oh + out_hw[0], ow:ow + out_hw[1], :]
+    kh, kw, ci, co = kernel.shape
+    nb, h, w = x.shape[:3]
+    uh, (lh, rh), plan_h = _phase_plan(h, kh, s[0], crops[0][0], out_hw[0])
+    uw, (lw, rw), plan_w = _phase_plan(w, kw, s[1], crops[1][0], out_hw[1])
+    xp = jnp.pad(x, ((0, 0), (lh, rh), (lw, rw), (0, 0)))
+    # Every phase gets the same number of taps (the most any phase has); a phase with fewer
+    # (k not a multiple of s) gets zero weights on an arbitrary in-range view.
+    th, tw = max(len(t) for t in plan_h), max(len(t) for t in plan_w)
+    any_h = next(st for taps in plan_h for _, st in taps)       # an in-range start (k >= 1)
+    any_w = next(st for taps in plan_w for _, st in taps)
+    kpad = jnp.pad(kernel, ((0, 1), (0, 1), (0, 0), (0, 0)))    # row/column kh, kw: zero taps
+    patches, weights = [], []
+    for taps_h in plan_h:
+        taps_h = taps_h + [(kh, any_h)] * (th - len(taps_h))
+        for taps_w in plan_w:
+            taps_w = taps_w + [(kw, any_w)] * (tw - len(taps_w))
+            views = [xp[:, sa:sa + uh, sb:sb + uw, :] for _, sa in taps_h for _, sb in taps_w]
+            patches.append(jnp.concatenate(views, axis=-1).reshape(nb * uh * uw, -1))
+            weights.append(kpad[np.array([a for a, _ in taps_h])[:, None],
+                                np.array([b for b, _ in taps_w])[None, :]].reshape(-1, co))
+    g = _batched_gemm(jnp.stack(patches), jnp.stack(weights))    # [s_h*s_w, N*U_h*U_w, C_out]
+    g = g.transpose(1, 0, 2).reshape(nb, uh, uw, s[0], s[1], co)
+    g = g.transpose(0, 1, 3, 2, 4, 5).reshape(nb, uh * s[0], uw * s[1], co)
+    return g[:, :out_hw[0], :out_hw[1], :]
 
 
 # --------------------------------------------------------------------------------------------
