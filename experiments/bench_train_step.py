@@ -158,7 +158,7 @@ class TorchContender:
         self.images = data.kind == "image"
         self.batch_size, self.latent_dim = t.batch_size, m.latent_dim
         self.uniform = m.latent_distribution == "uniform"
-        self.saturating = config.loss.generator == "saturating"
+        self.saturating = config.loss.g_loss == "saturating"
         self.reuse_fake = reuse_fake
         self.ones = torch.ones(t.batch_size)
         self.zeros = torch.zeros(t.batch_size)

@@ -35,5 +35,5 @@ def build_gan(config, data):
     discriminator = MLPDiscriminator(hidden=tuple(m.d_hidden), activation=m.d_activation,
                                      batch_norm=m.d_batch_norm)
     return make_vanilla_gan(generator, discriminator, m.latent_dim,
-                            generator_loss=config.loss.generator,
+                            generator_loss=config.loss.g_loss,
                             latent_distribution=m.latent_distribution)

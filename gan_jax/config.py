@@ -23,7 +23,7 @@ def base_config() -> ml_collections.ConfigDict:
         arch="mlp", latent_dim=100, latent_distribution="normal",
         g_hidden=(128,), d_hidden=(128,), g_activation="relu", d_activation="leaky_relu",
         g_output="tanh", g_batch_norm=False, d_batch_norm=False))
-    c.loss = ml_collections.ConfigDict(dict(generator="non_saturating"))  # | saturating
+    c.loss = ml_collections.ConfigDict(dict(g_loss="non_saturating"))  # | saturating
     c.optim = ml_collections.ConfigDict(dict(g=optimizer(), d=optimizer()))
     c.train = ml_collections.ConfigDict(dict(
         steps=10_000, batch_size=64, d_steps=1,

@@ -108,7 +108,7 @@ def test_unknown_experiment_lists_valid_ones():
 
 @pytest.mark.parametrize("key,value,message", [
     ("data.name", "mnistt", "unknown data.name 'mnistt'; valid"),
-    ("loss.generator", "minimax", "unknown generator loss"),
+    ("loss.g_loss", "minimax", "unknown generator loss"),
     ("optim.d.name", "rmsprop", "unknown optimizer 'rmsprop'; valid"),
     ("train.mapper", "vmap", "unknown train.mapper 'vmap'; valid"),
 ])
@@ -140,6 +140,17 @@ def test_cli_typo_in_config_key_is_named(tmp_path):
     out = subprocess.run(
         [sys.executable, "-m", "gan_jax.train", "--config=gan_1d", f"--workdir={tmp_path}/w",
          "--config.train.stepz=10"], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert out.returncode != 0
-    assert "stepz" in out.stderr and "Did you mean" in out.stderr
+    assert out.returncode == 2
+    assert "unknown config key 'train.stepz'" in out.stderr
+    assert "Did you mean 'train.steps'?" in out.stderr and "'batch_size'" in out.stderr
+    assert "Traceback" not in out.stderr
     assert not os.path.exists(tmp_path / "w")
+
+
+def test_unknown_config_section_lists_valid_keys():
+    from gan_jax.train.__main__ import check_override_keys
+    with pytest.raises(GanJaxError, match=r"unknown config key 'loss.generator'.*\['g_loss'\]"):
+        check_override_keys(["prog", "--config=experiments/configs/gan_1d.py",
+                             "--config.loss.generator=saturating"])
+    check_override_keys(["prog", "--config", "experiments/configs/gan_1d.py",
+                         "--config.loss.g_loss=saturating", "--config.train.steps=5"])

@@ -100,7 +100,7 @@ def test_generator_loss_choice_changes_the_update():
     """Loss terms are not silently unused: the G loss named in the config drives the G update."""
     ns, _, _ = run_steps(toy_config(steps_per_call=20), calls=1)
     cfg = toy_config(steps_per_call=20)
-    cfg.loss.generator = "saturating"
+    cfg.loss.g_loss = "saturating"
     sat, _, _ = run_steps(cfg, calls=1)
     diff = jax.tree.map(lambda a, b: float(np.abs(a - b).max()), sat.g["params"], ns.g["params"])
     assert max(jax.tree.leaves(diff)) > 1e-3
