@@ -20,7 +20,10 @@ class Checkpointer:
         self.directory = os.path.abspath(directory)
         options = ocp.CheckpointManagerOptions(
             preservation_policy=ocp.checkpoint_managers.LatestN(keep), create=True)
-        self._mgr = ocp.CheckpointManager(self.directory, options=options)
+        self._mgr = ocp.CheckpointManager(
+            self.directory, options=options,
+            item_handlers={"state": ocp.StandardCheckpointHandler(),
+                           "data": ocp.JsonCheckpointHandler()})
 
     def latest_step(self):
         """The newest complete checkpoint's step; None if there is none. Raises if the directory
@@ -46,15 +49,15 @@ class Checkpointer:
         step = self.latest_step() if step is None else step
         path = os.path.join(self.directory, str(step))
         try:
+            stored = self._mgr.item_metadata(step)["state"].tree
+        except Exception as e:  # orbax raises many types for unreadable files
+            raise _corrupt(path, e) from e
+        _check_matches(stored, abstract_state, path)  # before reading any array
+        try:
             restored = self._mgr.restore(step, args=ocp.args.Composite(
                 state=ocp.args.StandardRestore(abstract_state), data=ocp.args.JsonRestore()))
-        except Exception as e:  # orbax raises many types for unreadable files
-            raise GanJaxError(
-                f"cannot restore the checkpoint {path}: it is corrupt or was written by a "
-                f"different model/config ({type(e).__name__}: {str(e)[:300]}). Nothing was "
-                "changed: fix the config, move the checkpoint away, or use a new --workdir."
-            ) from e
-        _check_matches(restored["state"], abstract_state, path)
+        except Exception as e:
+            raise _corrupt(path, e) from e
         return restored["state"], int(restored["data"]["position"])
 
     def wait(self):
@@ -64,11 +67,35 @@ class Checkpointer:
         self._mgr.close()
 
 
-def _check_matches(state, abstract_state, path):
-    got = jax.tree.map(lambda x: (tuple(np.shape(x)), str(x.dtype)), state)
-    want = jax.tree.map(lambda x: (tuple(x.shape), str(x.dtype)), abstract_state)
-    if jax.tree.structure(got) != jax.tree.structure(want) or got != want:
+def _corrupt(path, error):
+    return GanJaxError(
+        f"cannot restore the checkpoint {path}: it is corrupt or unreadable "
+        f"({type(error).__name__}: {str(error)[:300]}). Nothing was changed: move the checkpoint "
+        "away to resume from an earlier one, or use a new --workdir.")
+
+
+def _flat_shapes(tree):
+    """{'g/params/Dense_0/kernel': (shape, dtype)} for arrays, typed PRNG keys as their key data
+    (which is what orbax stores)."""
+    out = {}
+    for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
+        name = "/".join(str(getattr(k, "key", getattr(k, "name", getattr(k, "idx", k))))
+                        for k in path)
+        shape, dtype = tuple(leaf.shape), np.dtype(leaf.dtype) if not jax.dtypes.issubdtype(
+            leaf.dtype, jax.dtypes.prng_key) else None
+        if dtype is None:  # a typed key is stored as its uint32 key data
+            shape, dtype = shape + jax.random.key_data(jax.random.key(0)).shape, np.dtype("uint32")
+        out[name] = (shape, dtype)
+    return out
+
+
+def _check_matches(stored_tree, abstract_state, path):
+    """Compare the stored arrays' names, shapes and dtypes with the config's model."""
+    got, want = _flat_shapes(stored_tree), _flat_shapes(abstract_state)
+    diff = sorted(set(got) ^ set(want)) or [k for k in sorted(want) if got[k] != want[k]]
+    if diff:
+        k = diff[0]
         raise GanJaxError(
-            f"the checkpoint {path} does not match this config's model (array shapes or "
-            "dtypes differ). Nothing was changed: use the config it was trained with, or a new "
-            "--workdir.")
+            f"the checkpoint {path} does not match this config's model: first difference at "
+            f"{k!r} (checkpoint {got.get(k, 'absent')}, config {want.get(k, 'absent')}). Nothing "
+            "was changed: use the config it was trained with, or a new --workdir.")

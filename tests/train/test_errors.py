@@ -86,8 +86,12 @@ def test_incompatible_checkpoint_is_reported(finished_run, tmp_path):
     workdir = _copy(finished_run, tmp_path)
     cfg = _config(steps=200)
     cfg.model.d_hidden = (8, 8)
-    with pytest.raises(GanJaxError, match="does not match this config's model|different model"):
+    before = _snapshot(os.path.join(workdir, "checkpoints"))
+    with pytest.raises(GanJaxError, match=r"does not match this config's model: first difference "
+                       r"at 'd/params/Dense_0/bias' \(checkpoint \(\(16,\), dtype\('float32'\)\), "
+                       r"config \(\(8,\)"):
         train(cfg, workdir, overwrite=True)
+    assert _snapshot(os.path.join(workdir, "checkpoints")) == before
 
 
 def test_different_config_in_workdir_is_refused(finished_run, tmp_path):

@@ -1,0 +1,153 @@
+"""DCGAN generator and discriminator (Radford, Metz & Chintala, 2015).
+
+The paper's architecture guidelines, followed here:
+- no pooling: D downsamples with strided convolutions, G upsamples with fractionally-strided
+  (transposed) convolutions (kernel 4, stride 2, padding 1 in PyTorch's terms);
+- BatchNorm in both nets, except on G's output layer and D's input layer;
+- no hidden fully-connected layers: G starts with one Dense "project and reshape" of z to a
+  4x4 (7x7 for 28x28 images) feature map, D ends with one convolution over the remaining
+  spatial extent that gives one logit per example;
+- ReLU in G with a tanh output (images in [-1, 1]); LeakyReLU(0.2) in D;
+- weights N(0, 0.02); BatchNorm scale N(1, 0.02) and bias 0 (as PyTorch's DCGAN example).
+
+Widths for 64x64 images (``base_width`` = 64 in the paper): G 512 (4x4) -> 256 (8x8) -> 128 (16x16)
+-> 64 (32x32) -> C (64x64); D C -> 64 -> 128 -> 256 -> 512 (4x4) -> 1. 32x32 images drop the widest
+stage, 28x28 images (MNIST) drop two and start from 7x7 (7 -> 14 -> 28).
+Layers without a following BatchNorm (G's output, D's first and last) have biases; the others
+do not (BatchNorm's own bias replaces them).
+"""
+from typing import Optional, Sequence, Tuple
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from gan_jax.errors import GanJaxError
+from gan_jax.ops.conv_transpose import IMPLS, conv_transpose
+
+IMAGE_SIZES = (28, 32, 64)
+weight_init = nn.initializers.normal(stddev=0.02)
+
+
+def bn_scale_init(key, shape, dtype=jnp.float32):
+    """BatchNorm scale ~ N(1, 0.02), as in the paper's reference code and PyTorch's example."""
+    return 1.0 + 0.02 * jax.random.normal(key, shape, dtype)
+
+
+def stages(size: int) -> Tuple[int, int]:
+    """(start resolution, number of stride-2 stages) for a square image of side ``size``."""
+    if size not in IMAGE_SIZES:
+        raise GanJaxError(f"DCGAN supports square images of side {IMAGE_SIZES}, got side {size}; "
+                          "resize or crop the data set (e.g. pad MNIST's 28 to 32) or pick "
+                          "another network.")
+    return (7, 2) if size == 28 else (4, {32: 3, 64: 4}[size])
+
+
+def check_image_shape(shape: Sequence[int], what: str) -> Tuple[int, int]:
+    """Validate an (H, W, C) shape; returns ``stages(H)``."""
+    if len(shape) != 3:
+        raise GanJaxError(f"{what} must be (H, W, C), got {tuple(shape)}.")
+    h, w, c = shape
+    if h != w:
+        raise GanJaxError(f"DCGAN needs square images, {what} is {tuple(shape)} (H != W); crop "
+                          f"or resize the data to one of the sides {IMAGE_SIZES}.")
+    if c < 1:
+        raise GanJaxError(f"{what} needs at least one channel, got {tuple(shape)}.")
+    return stages(h)
+
+
+def _batch_norm(h, train: bool, axis_name: Optional[str], name: str):
+    """BatchNorm whose training statistics span the ``axis_name`` devices (one global batch)."""
+    return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
+                        axis_name=axis_name if train else None, scale_init=bn_scale_init,
+                        bias_init=nn.initializers.zeros, name=name)(h)
+
+
+class ConvTranspose2D(nn.Module):
+    """Transposed convolution with PyTorch ``ConvTranspose2d`` semantics (NHWC, HWIO kernel).
+
+    The kernel ``[k, k, C_in, features]`` is used unflipped, so
+    ``kernel == torch_weight.transpose(2, 3, 0, 1)``. Output side ``(H-1)*stride + k - 2*padding``
+    (kernel 4, stride 2, padding 1 doubles it). ``impl`` picks the computation, see
+    `gan_jax.ops.conv_transpose.conv_transpose`.
+    """
+    features: int
+    kernel_size: int = 4
+    stride: int = 2
+    padding: int = 1
+    use_bias: bool = True
+    impl: str = "subpixel"
+
+    @nn.compact
+    def __call__(self, x):
+        if x.ndim != 4:
+            raise GanJaxError(f"ConvTranspose2D takes NHWC input [N, H, W, C], got shape "
+                              f"{tuple(x.shape)}.")
+        if self.impl not in IMPLS:
+            raise GanJaxError(f"unknown conv_impl {self.impl!r}; choose one of {IMPLS}.")
+        k = self.kernel_size
+        kernel = self.param("kernel", weight_init, (k, k, x.shape[-1], self.features))
+        y = conv_transpose(x, kernel, stride=self.stride, padding=self.padding, impl=self.impl)
+        if self.use_bias:
+            y = y + self.param("bias", nn.initializers.zeros, (self.features,))
+        return y
+
+
+class DCGANGenerator(nn.Module):
+    """z [B, latent] -> images [B, H, W, C] in [-1, 1] (tanh)."""
+    image_shape: Sequence[int]          # (H, W, C), H == W in IMAGE_SIZES
+    base_width: int = 64                # width of the last hidden stage; doubles per stage back
+    conv_impl: str = "subpixel"         # conv_transpose impl: 'subpixel' | 'xla' | 'matrix'
+    axis_name: Optional[str] = "batch"  # BatchNorm statistics are averaged over this device axis
+
+    @nn.compact
+    def __call__(self, z, train: bool = True):
+        start, n = check_image_shape(self.image_shape, "DCGANGenerator image_shape")
+        if self.conv_impl not in IMPLS:
+            raise GanJaxError(f"unknown conv_impl {self.conv_impl!r}; choose one of {IMPLS}.")
+        if z.ndim != 2:
+            raise GanJaxError(f"DCGANGenerator takes latent vectors [B, latent_dim], got shape "
+                              f"{tuple(z.shape)}.")
+        width = self.base_width * 2 ** (n - 1)
+        h = nn.Dense(start * start * width, use_bias=False, kernel_init=weight_init,
+                     name="project")(z)
+        h = h.reshape((z.shape[0], start, start, width))
+        h = nn.relu(_batch_norm(h, train, self.axis_name, "bn_project"))
+        for i in range(n - 1):
+            width //= 2
+            h = ConvTranspose2D(width, use_bias=False, impl=self.conv_impl, name=f"deconv_{i}")(h)
+            h = nn.relu(_batch_norm(h, train, self.axis_name, f"bn_{i}"))
+        h = ConvTranspose2D(self.image_shape[-1], use_bias=True, impl=self.conv_impl,
+                            name="deconv_out")(h)
+        return jnp.tanh(h)
+
+
+class DCGANDiscriminator(nn.Module):
+    """images [B, H, W, C] (H == W in IMAGE_SIZES, values in [-1, 1]) -> one logit per example [B].
+
+    D(x) = sigmoid(logit).
+    """
+    base_width: int = 64
+    axis_name: Optional[str] = "batch"
+
+    @nn.compact
+    def __call__(self, x, train: bool = True):
+        if x.ndim != 4:
+            raise GanJaxError(f"DCGANDiscriminator takes images [B, H, W, C], got shape "
+                              f"{tuple(x.shape)}.")
+        if not jnp.issubdtype(x.dtype, jnp.floating):
+            raise GanJaxError(f"DCGANDiscriminator takes float images in [-1, 1], got dtype "
+                              f"{x.dtype}; scale uint8 data with x / 127.5 - 1.")
+        _, n = check_image_shape(x.shape[1:], "DCGANDiscriminator input image shape")
+        h = x
+        for i in range(n):
+            first = i == 0
+            h = nn.Conv(self.base_width * 2 ** i, (4, 4), strides=(2, 2),
+                        padding=((1, 1), (1, 1)), use_bias=first, kernel_init=weight_init,
+                        name=f"conv_{i}")(h)
+            if not first:
+                h = _batch_norm(h, train, self.axis_name, f"bn_{i}")
+            h = nn.leaky_relu(h, negative_slope=0.2)
+        logit = nn.Conv(1, h.shape[1:3], padding="VALID", kernel_init=weight_init,
+                        name="logit")(h)                   # covers the remaining 4x4 (7x7)
+        return logit.reshape((x.shape[0],))
