@@ -39,7 +39,7 @@ def evaluate(spec, g_variables, data, config) -> dict:
                           generated_mean=float(fake.mean()), generated_std=float(fake.std()))
         else:
             stats = mode_statistics(fake, dist.centres, float(dist.stds[0]))
-            result.update({k: v for k, v in stats.items()})
+            result.update(stats)
     else:
         from gan_jax.metrics.digits import digit_metrics, is_digit_data
         if is_digit_data(config):

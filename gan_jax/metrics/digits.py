@@ -17,6 +17,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from gan_jax.metrics.inception_score import inception_score
+
 CONFIDENT = 0.9
 
 
@@ -71,12 +73,10 @@ def classifier_probabilities(images, data_dir=None):
 
 def score_probabilities(p: np.ndarray, prefix: str = "") -> dict:
     conf = p.max(-1)
-    marginal = p.mean(0)
-    kl = np.sum(p * (np.log(p + 1e-12) - np.log(marginal + 1e-12)), -1)
     hist = np.bincount(p.argmax(-1), minlength=10)
     return {f"{prefix}digit_confidence": float(conf.mean()),
             f"{prefix}confident_fraction": float(np.mean(conf > CONFIDENT)),
-            f"{prefix}digit_score": float(np.exp(kl.mean())),
+            f"{prefix}digit_score": inception_score(p, splits=1)[0],
             f"{prefix}classes_covered": int(np.sum(hist > 0.01 * len(p))),
             f"{prefix}class_histogram": hist.tolist()}
 

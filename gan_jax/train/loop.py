@@ -115,7 +115,7 @@ def train(config, workdir: str, overwrite: bool = False, stop_at=None):
         while step < end:
             batch, position = host_batches(data, position, t)
             state, metrics = mapper(state, batch)
-            if len(pending) >= 1:
+            if pending:  # the previous call's metrics, now that this one is dispatched
                 drain()
             pending.append((step + 1, metrics))
             step += t.steps_per_call

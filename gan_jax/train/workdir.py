@@ -84,14 +84,6 @@ class MetricsLog:
             f.write(json.dumps(row) + "\n")
 
 
-def read_metrics(workdir: str) -> list:
-    path = os.path.join(workdir, "metrics.jsonl")
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
 def write_json(path: str, obj: dict):
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
