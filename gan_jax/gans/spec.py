@@ -14,6 +14,8 @@ Conventions
 - `d_loss` / `g_loss` return `(loss, aux)` with `aux = {'metrics': {name: scalar},
   'updates': {'g': {collection: tree}, 'd': {collection: tree}}}`; `updates` are new non-param
   collections (BatchNorm statistics) of the network being trained.
+- `sample(g, key, n) == generate(g, latent(key, arange(n)))` where a family has a latent space
+  (the latent-space tools in `gan_jax.latent_space` use `latent` and `generate`).
 """
 import dataclasses
 from typing import Any, Callable, Optional
@@ -28,3 +30,5 @@ class GANSpec:
     g_loss: Callable[..., tuple]            # (variables, batch, key) -> (loss, aux)
     sample: Callable[..., Any]              # (g_variables, key, n) -> samples [n, ...]
     discriminate: Optional[Callable[..., Any]] = None  # (d_variables, x) -> logits [n]
+    latent: Optional[Callable[..., Any]] = None        # (key, index [n]) -> z [n, latent_dim]
+    generate: Optional[Callable[..., Any]] = None      # (g_variables, z [n, latent_dim]) -> samples

@@ -50,11 +50,14 @@ def make_vanilla_gan(generator, discriminator, latent_dim: int,
         loss = g_objective(fake_logits)
         return loss, {"metrics": {"g_loss": loss}, "updates": {"g": upd}}
 
+    def generate(g_variables, z):
+        return generator.apply(g_variables, z, train=False)
+
     def sample(g_variables, key, n: int):
-        return generator.apply(g_variables, latent(key, jnp.arange(n)), train=False)
+        return generate(g_variables, latent(key, jnp.arange(n)))
 
     def discriminate(d_variables, x):
         return discriminator.apply(d_variables, x, train=False)
 
     return GANSpec(init=init, d_loss=d_loss, g_loss=g_loss, sample=sample,
-                   discriminate=discriminate)
+                   discriminate=discriminate, latent=latent, generate=generate)

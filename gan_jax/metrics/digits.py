@@ -31,7 +31,8 @@ class DigitClassifier(nn.Module):
 
 
 def is_digit_data(config) -> bool:
-    return config.data.name in ("mnist_offline", "mnist")
+    """MNIST digits at their own 28x28 size (the classifier's input)."""
+    return config.data.name in ("mnist_offline", "mnist") and config.data.image_size in (0, 28)
 
 
 @functools.lru_cache(maxsize=2)

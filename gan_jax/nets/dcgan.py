@@ -23,7 +23,8 @@ import jax
 import jax.numpy as jnp
 
 from gan_jax.errors import GanJaxError
-from gan_jax.ops.conv_transpose import IMPLS, conv_transpose
+from gan_jax.ops.conv_transpose import ALL_IMPLS, conv_transpose
+from gan_jax.ops.winograd import strided_conv4x4
 
 IMAGE_SIZES = (28, 32, 64)
 weight_init = nn.initializers.normal(stddev=0.02)
@@ -83,8 +84,8 @@ class ConvTranspose2D(nn.Module):
         if x.ndim != 4:
             raise GanJaxError(f"ConvTranspose2D takes NHWC input [N, H, W, C], got shape "
                               f"{tuple(x.shape)}.")
-        if self.impl not in IMPLS:
-            raise GanJaxError(f"unknown conv_impl {self.impl!r}; choose one of {IMPLS}.")
+        if self.impl not in ALL_IMPLS:
+            raise GanJaxError(f"unknown conv_impl {self.impl!r}; choose one of {ALL_IMPLS}.")
         k = self.kernel_size
         kernel = self.param("kernel", weight_init, (k, k, x.shape[-1], self.features))
         y = conv_transpose(x, kernel, stride=self.stride, padding=self.padding, impl=self.impl)
@@ -97,14 +98,14 @@ class DCGANGenerator(nn.Module):
     """z [B, latent] -> images [B, H, W, C] in [-1, 1] (tanh)."""
     image_shape: Sequence[int]          # (H, W, C), H == W in IMAGE_SIZES
     base_width: int = 64                # width of the last hidden stage; doubles per stage back
-    conv_impl: str = "subpixel"         # conv_transpose impl: 'subpixel' | 'xla' | 'matrix'
+    conv_impl: str = "subpixel"         # conv_transpose impl: 'subpixel' | 'winograd' | 'xla' | 'matrix'
     axis_name: Optional[str] = "batch"  # BatchNorm statistics are averaged over this device axis
 
     @nn.compact
     def __call__(self, z, train: bool = True):
         start, n = check_image_shape(self.image_shape, "DCGANGenerator image_shape")
-        if self.conv_impl not in IMPLS:
-            raise GanJaxError(f"unknown conv_impl {self.conv_impl!r}; choose one of {IMPLS}.")
+        if self.conv_impl not in ALL_IMPLS:
+            raise GanJaxError(f"unknown conv_impl {self.conv_impl!r}; choose one of {ALL_IMPLS}.")
         if z.ndim != 2:
             raise GanJaxError(f"DCGANGenerator takes latent vectors [B, latent_dim], got shape "
                               f"{tuple(z.shape)}.")
@@ -122,6 +123,29 @@ class DCGANGenerator(nn.Module):
         return jnp.tanh(h)
 
 
+class StridedConv4x4(nn.Module):
+    """Convolution 4x4, stride 2, padding 1 (PyTorch ``Conv2d(C, O, 4, 2, 1)``), HWIO kernel.
+
+    ``impl='winograd'`` computes it as F(2x2, 2x2) after space-to-depth
+    (`gan_jax.ops.winograd.strided_conv4x4`); any other value uses XLA's convolution.
+    """
+    features: int
+    use_bias: bool = True
+    impl: str = "xla"
+
+    @nn.compact
+    def __call__(self, x):
+        kernel = self.param("kernel", weight_init, (4, 4, x.shape[-1], self.features))
+        if self.impl == "winograd" and x.shape[1] % 2 == 0 and x.shape[2] % 2 == 0:
+            y = strided_conv4x4(x, kernel)
+        else:
+            y = jax.lax.conv_general_dilated(x, kernel, (2, 2), ((1, 1), (1, 1)),
+                                             dimension_numbers=("NHWC", "HWIO", "NHWC"))
+        if self.use_bias:
+            y = y + self.param("bias", nn.initializers.zeros, (self.features,))
+        return y
+
+
 class DCGANDiscriminator(nn.Module):
     """images [B, H, W, C] (H == W in IMAGE_SIZES, values in [-1, 1]) -> one logit per example [B].
 
@@ -129,6 +153,7 @@ class DCGANDiscriminator(nn.Module):
     """
     base_width: int = 64
     axis_name: Optional[str] = "batch"
+    conv_impl: str = "xla"              # 'winograd' or XLA's convolution for the strided convs
 
     @nn.compact
     def __call__(self, x, train: bool = True):
@@ -142,9 +167,8 @@ class DCGANDiscriminator(nn.Module):
         h = x
         for i in range(n):
             first = i == 0
-            h = nn.Conv(self.base_width * 2 ** i, (4, 4), strides=(2, 2),
-                        padding=((1, 1), (1, 1)), use_bias=first, kernel_init=weight_init,
-                        name=f"conv_{i}")(h)
+            h = StridedConv4x4(self.base_width * 2 ** i, use_bias=first, impl=self.conv_impl,
+                               name=f"conv_{i}")(h)
             if not first:
                 h = _batch_norm(h, train, self.axis_name, f"bn_{i}")
             h = nn.leaky_relu(h, negative_slope=0.2)

@@ -44,13 +44,14 @@ def host_batches(data, position: int, t):
     return batch, position + count * t.batch_size
 
 
-def build_run(config, devices=None):
-    """Everything a run needs that does not depend on the workdir."""
+def build_run(config, devices=None, data=None):
+    """Everything a run needs that does not depend on the workdir (`data`: a stream to use
+    instead of config.data's, e.g. in a benchmark)."""
     t = config.train
     check_intervals(t)
     devices = devices or select_devices(t.num_devices)
     check_batch_size(t.batch_size, len(devices))
-    data = build_data(config)
+    data = data if data is not None else build_data(config)
     spec = build_gan(config, data)
     tx_g, tx_d = make_optimizer(config.optim.g), make_optimizer(config.optim.d)
     example, _ = host_batches(data, 0, t)

@@ -21,7 +21,7 @@ from gan_jax.data import offline_mnist
 from gan_jax.errors import GanJaxError
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-STANDARD = ("mnist", "fashion_mnist", "cifar10")
+STANDARD = ("mnist", "fashion_mnist", "cifar10", "celeb_a")
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +171,8 @@ def test_unknown_split_lists_valid_splits(tmp_path):
 
 
 def test_image_datasets_table():
-    assert set(im.IMAGE_DATASETS) == {"mnist_offline", "mnist", "fashion_mnist", "cifar10"}
+    assert set(im.IMAGE_DATASETS) == {"mnist_offline", "mnist", "fashion_mnist", "cifar10",
+                                    "celeb_a"}
     assert set(im.IMAGE_SHAPES) == set(im.IMAGE_DATASETS)
     assert all(isinstance(v, str) and v for v in im.IMAGE_DATASETS.values())
 

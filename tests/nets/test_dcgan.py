@@ -149,17 +149,24 @@ def test_train_mode_batch_norm_over_named_axis():
                                         {"batch_stats": d_vars["batch_stats"]})
 
 
-def test_subpixel_and_xla_agree():
-    g, _ = _nets((32, 32, 3), axis_name=None)
-    g_vars, _, z, *_ = _real_32()
+def test_conv_impls_agree():
+    """G with subpixel, winograd and xla transposed convolutions, D with XLA's and the Winograd
+    strided convolution: the same numbers (train mode, so BatchNorm normalises)."""
+    g, d = _nets((32, 32, 3), axis_name=None)
+    g_vars, d_vars, z, x, _ = _real_32()
 
     @jit
-    def both(g_vars, z):  # train mode: BatchNorm normalises, so the output is O(0.1), not ~1e-5
-        return [g.clone(conv_impl=impl).apply(g_vars, z, train=True, mutable=["batch_stats"])[0]
-                for impl in ("subpixel", "xla")]
+    def all_impls(g_vars, d_vars, z, x):
+        ys = [g.clone(conv_impl=impl).apply(g_vars, z, train=True, mutable=["batch_stats"])[0]
+              for impl in ("subpixel", "xla", "winograd")]
+        logits = [DCGANDiscriminator(base_width=BASE, axis_name=None, conv_impl=impl).apply(
+            d_vars, x, train=True, mutable=["batch_stats"])[0] for impl in ("xla", "winograd")]
+        return ys, logits
 
-    y_sub, y_xla = both(g_vars, z)
+    (y_sub, y_xla, y_win), (l_xla, l_win) = all_impls(g_vars, d_vars, z, x)
     chex.assert_trees_all_close(y_sub, y_xla, atol=1e-5)
+    chex.assert_trees_all_close(y_win, y_xla, atol=1e-5)
+    chex.assert_trees_all_close(l_win, l_xla, atol=1e-5)
     assert float(jnp.std(y_sub)) > 1e-2
 
 

@@ -114,3 +114,16 @@ def test_ema_of_generator():
     diff = jax.tree.map(lambda a, b: float(np.abs(a - b).max()), state.ema_g["params"],
                         state.g["params"])
     assert 0 < max(jax.tree.leaves(diff))
+
+
+
+def test_one_step_per_call_equals_a_scan_of_steps():
+    """steps_per_call=1 calls the step directly (no lax.scan, DESIGN.md): two such calls give
+    the state that one scanned call of two steps gives."""
+    direct, direct_metrics, _ = run_steps(toy_config(steps_per_call=1), calls=2)
+    scanned, scanned_metrics, _ = run_steps(toy_config(steps_per_call=2), calls=1)
+    chex.assert_trees_all_close(direct.g, scanned.g, rtol=1e-6, atol=1e-7)
+    chex.assert_trees_all_close(direct.d, scanned.d, rtol=1e-6, atol=1e-7)
+    assert direct_metrics[0]["d_loss"].shape == (1,)
+    np.testing.assert_allclose(direct_metrics[1]["d_loss"][0], scanned_metrics[0]["d_loss"][1],
+                               rtol=1e-6)
