@@ -28,8 +28,9 @@ def base_config() -> ml_collections.ConfigDict:
         g_hidden=(128,), d_hidden=(128,), g_activation="relu", d_activation="leaky_relu",
         g_output="tanh", g_batch_norm=False, d_batch_norm=False,
         # dcgan: width of G's last and D's first hidden stage (doubling per stage), and the
-        # transposed-convolution implementation (gan_jax.ops.conv_transpose)
-        g_width=64, d_width=64, conv_impl="subpixel"))
+        # 4x4 stride-2 convolution implementation: fast (per layer and backend, see
+        # gan_jax.nets.dcgan.resolve_impl) | winograd | gemm | subpixel | xla | matrix
+        g_width=64, d_width=64, conv_impl="fast"))
     c.loss = ml_collections.ConfigDict(dict(g_loss="non_saturating"))  # | saturating
     c.optim = ml_collections.ConfigDict(dict(g=optimizer(), d=optimizer()))
     c.train = ml_collections.ConfigDict(dict(

@@ -24,7 +24,26 @@ import jax.numpy as jnp
 
 from gan_jax.errors import GanJaxError
 from gan_jax.ops.conv_transpose import ALL_IMPLS, conv_transpose
+from gan_jax.ops.gemm_conv import strided_conv4x4_gemm
 from gan_jax.ops.winograd import strided_conv4x4
+
+CONV_IMPLS = ALL_IMPLS + ("fast",)
+THIN = 4      # layers with at most this many channels on one side use the 'gemm' form
+
+
+def resolve_impl(impl: str, c_in: int, c_out: int) -> str:
+    """The implementation one layer uses: ``impl`` itself, or for ``'fast'`` the fastest
+    measured for the backend and the layer's widths. On CPU (2 cores, bench_dcgan.py and
+    DESIGN.md): 'gemm' where one side has at most THIN channels (G's output, D's input),
+    'winograd' elsewhere. On GPU/TPU: 'xla' (the vendor convolutions; not measured here)."""
+    if impl not in CONV_IMPLS:
+        raise GanJaxError(f"unknown conv_impl {impl!r}; choose one of {CONV_IMPLS}.")
+    if impl != "fast":
+        return impl
+    if jax.default_backend() != "cpu":
+        return "xla"
+    return "gemm" if min(c_in, c_out) <= THIN else "winograd"
+
 
 IMAGE_SIZES = (28, 32, 64)
 weight_init = nn.initializers.normal(stddev=0.02)
@@ -77,18 +96,17 @@ class ConvTranspose2D(nn.Module):
     stride: int = 2
     padding: int = 1
     use_bias: bool = True
-    impl: str = "subpixel"
+    impl: str = "subpixel"              # one of CONV_IMPLS
 
     @nn.compact
     def __call__(self, x):
         if x.ndim != 4:
             raise GanJaxError(f"ConvTranspose2D takes NHWC input [N, H, W, C], got shape "
                               f"{tuple(x.shape)}.")
-        if self.impl not in ALL_IMPLS:
-            raise GanJaxError(f"unknown conv_impl {self.impl!r}; choose one of {ALL_IMPLS}.")
+        impl = resolve_impl(self.impl, x.shape[-1], self.features)
         k = self.kernel_size
         kernel = self.param("kernel", weight_init, (k, k, x.shape[-1], self.features))
-        y = conv_transpose(x, kernel, stride=self.stride, padding=self.padding, impl=self.impl)
+        y = conv_transpose(x, kernel, stride=self.stride, padding=self.padding, impl=impl)
         if self.use_bias:
             y = y + self.param("bias", nn.initializers.zeros, (self.features,))
         return y
@@ -98,14 +116,14 @@ class DCGANGenerator(nn.Module):
     """z [B, latent] -> images [B, H, W, C] in [-1, 1] (tanh)."""
     image_shape: Sequence[int]          # (H, W, C), H == W in IMAGE_SIZES
     base_width: int = 64                # width of the last hidden stage; doubles per stage back
-    conv_impl: str = "subpixel"         # conv_transpose impl: 'subpixel' | 'winograd' | 'xla' | 'matrix'
+    conv_impl: str = "fast"             # per layer, see resolve_impl; or one of CONV_IMPLS
     axis_name: Optional[str] = "batch"  # BatchNorm statistics are averaged over this device axis
 
     @nn.compact
     def __call__(self, z, train: bool = True):
         start, n = check_image_shape(self.image_shape, "DCGANGenerator image_shape")
-        if self.conv_impl not in ALL_IMPLS:
-            raise GanJaxError(f"unknown conv_impl {self.conv_impl!r}; choose one of {ALL_IMPLS}.")
+        if self.conv_impl not in CONV_IMPLS:
+            raise GanJaxError(f"unknown conv_impl {self.conv_impl!r}; choose one of {CONV_IMPLS}.")
         if z.ndim != 2:
             raise GanJaxError(f"DCGANGenerator takes latent vectors [B, latent_dim], got shape "
                               f"{tuple(z.shape)}.")
@@ -127,7 +145,9 @@ class StridedConv4x4(nn.Module):
     """Convolution 4x4, stride 2, padding 1 (PyTorch ``Conv2d(C, O, 4, 2, 1)``), HWIO kernel.
 
     ``impl='winograd'`` computes it as F(2x2, 2x2) after space-to-depth
-    (`gan_jax.ops.winograd.strided_conv4x4`); any other value uses XLA's convolution.
+    (`gan_jax.ops.winograd.strided_conv4x4`), ``'gemm'`` as im2col + one GEMM
+    (`gan_jax.ops.gemm_conv`), ``'fast'`` picks per layer (`resolve_impl`); the others use XLA's
+    convolution.
     """
     features: int
     use_bias: bool = True
@@ -135,9 +155,13 @@ class StridedConv4x4(nn.Module):
 
     @nn.compact
     def __call__(self, x):
+        impl = resolve_impl(self.impl, x.shape[-1], self.features)
         kernel = self.param("kernel", weight_init, (4, 4, x.shape[-1], self.features))
-        if self.impl == "winograd" and x.shape[1] % 2 == 0 and x.shape[2] % 2 == 0:
+        even = x.shape[1] % 2 == 0 and x.shape[2] % 2 == 0
+        if impl == "winograd" and even:
             y = strided_conv4x4(x, kernel)
+        elif impl == "gemm" and even:
+            y = strided_conv4x4_gemm(x, kernel)
         else:
             y = jax.lax.conv_general_dilated(x, kernel, (2, 2), ((1, 1), (1, 1)),
                                              dimension_numbers=("NHWC", "HWIO", "NHWC"))
@@ -153,7 +177,7 @@ class DCGANDiscriminator(nn.Module):
     """
     base_width: int = 64
     axis_name: Optional[str] = "batch"
-    conv_impl: str = "xla"              # 'winograd' or XLA's convolution for the strided convs
+    conv_impl: str = "fast"             # per layer, see resolve_impl; or one of CONV_IMPLS
 
     @nn.compact
     def __call__(self, x, train: bool = True):

@@ -78,7 +78,7 @@ IntPair = Union[int, Sequence[int]]
 Padding = Union[str, int, Sequence[int], Sequence[Sequence[int]]]
 
 IMPLS = ("subpixel", "xla", "matrix")           # general: any kernel, stride, padding
-ALL_IMPLS = IMPLS + ("winograd",)               # + DCGAN's 4x4 / stride 2 / padding 1 layer
+ALL_IMPLS = IMPLS + ("winograd", "gemm")        # + DCGAN's 4x4 / stride 2 / padding 1 layer only
 _DN = ("NHWC", "HWIO", "NHWC")
 
 
@@ -384,24 +384,27 @@ def conv_transpose(x: Array, kernel: Array, stride: IntPair = 1, padding: Paddin
       padding: int or ``(ph, pw)`` (PyTorch), ``'SAME'`` / ``'VALID'`` (flax), or explicit
         ``((lo, hi), (lo, hi))`` crops of the full ``(in-1)*s + k`` output.
       output_padding: int or pair, ``0 <= op < stride``: extra rows/columns at the end.
-      impl: ``'subpixel'`` (fast, default), ``'winograd'`` (F(2x2, 2x2) per sub-pixel phase,
-        ``gan_jax.ops.winograd``; 4x4 kernel, stride 2, padding 1 only), ``'xla'`` (lhs-dilated
-        convolution) or ``'matrix'`` (explicit-matrix reference, small sizes only).
+      impl: ``'subpixel'`` (default), ``'xla'`` (lhs-dilated convolution), ``'matrix'``
+        (explicit-matrix reference, small sizes only), and for DCGAN's 4x4 / stride 2 /
+        padding 1 layer only: ``'winograd'`` (F(2x2, 2x2) per sub-pixel phase,
+        ``gan_jax.ops.winograd``) or ``'gemm'`` (one GEMM then overlap-add, for few output
+        channels, ``gan_jax.ops.gemm_conv``).
 
     Returns:
       ``[N, H_out, W_out, C_out]`` with ``H_out = (H-1)*sh + kh - lo - hi + op``.
     """
-    if impl == "winograd":
+    if impl in ("winograd", "gemm"):
         if (kernel.shape[:2] != (4, 4) or _pair(stride, "stride") != (2, 2)
                 or padding not in (1, (1, 1), ((1, 1), (1, 1)))
                 or _pair(output_padding, "output_padding") != (0, 0)):
             raise GanJaxError(
-                "conv_transpose impl 'winograd' covers DCGAN's layer only (4x4 kernel, stride 2, "
+                f"conv_transpose impl {impl!r} covers DCGAN's layer only (4x4 kernel, stride 2, "
                 f"padding 1, no output padding), got kernel {tuple(kernel.shape[:2])}, stride "
                 f"{stride}, padding {padding}, output_padding {output_padding}; use 'subpixel'.")
+        from gan_jax.ops.gemm_conv import conv_transpose4x4_gemm
         from gan_jax.ops.winograd import conv_transpose4x4
         _check(x, kernel, stride, padding, output_padding)
-        return conv_transpose4x4(x, kernel)
+        return (conv_transpose4x4 if impl == "winograd" else conv_transpose4x4_gemm)(x, kernel)
     if impl not in _IMPL_FNS:
         raise GanJaxError(f"unknown conv_transpose impl {impl!r}; choose one of {ALL_IMPLS}.")
     return _IMPL_FNS[impl](x, kernel, stride, padding, output_padding)

@@ -17,19 +17,59 @@ their gradients are the transposed transforms, so autodiff gives a backward pass
 a 9-GEMM Winograd computation. The model's FLOP count (what a direct convolution needs) is
 unchanged; the arithmetic done is 9/16 of it in the GEMMs.
 """
+import jax
 import jax.numpy as jnp
+from jax import lax
 
 from gan_jax.ops.conv_transpose import _batched_gemm
 
 
+@jax.custom_vjp
+def materialize(x):
+    """Identity that makes XLA compute ``x`` (and, in the backward pass, its gradient) once.
+
+    The transforms read their input through up to 25 slices; without this fence XLA:CPU fused
+    the producer (BatchNorm + activation) into every slice and recomputed it each time, and did
+    the same with the gradient flowing back (measured: the Winograd DCGAN step went from ~100
+    to ~87 images/s when the transforms changed shape and the fusion decisions with them).
+    """
+    return lax.optimization_barrier(x)
+
+
+def _materialize_fwd(x):
+    return lax.optimization_barrier(x), None
+
+
+def _materialize_bwd(_, g):
+    return (lax.optimization_barrier(g),)
+
+
+materialize.defvjp(_materialize_fwd, _materialize_bwd)
+
+
+def _even_odd(x, axis: int, tiles: int):
+    """Rows 2t, 2t+1, 2t+2, 2t+3 (t < tiles) along ``axis`` as four arrays (e0, o0, e1, o1).
+
+    Taken from one even/odd split (a reshape) instead of stride-2 slices: XLA:CPU ran the
+    strided form (and even more its transpose, in the backward pass) ~3x slower. ``x`` is padded
+    with zeros at the end to 2 * tiles + 2 rows if shorter.
+    """
+    need = 2 * tiles + 2
+    if x.shape[axis] < need:
+        pads = [(0, 0)] * x.ndim
+        pads[axis] = (0, need - x.shape[axis])
+        x = jnp.pad(x, pads)
+    x = lax.slice_in_dim(x, 0, need, axis=axis)
+    pairs = x.reshape(x.shape[:axis] + (tiles + 1, 2) + x.shape[axis + 1:])
+    even, odd = jnp.take(pairs, 0, axis=axis + 1), jnp.take(pairs, 1, axis=axis + 1)
+    rows = lambda a, start: lax.slice_in_dim(a, start, start + tiles, axis=axis)  # noqa: E731
+    return rows(even, 0), rows(odd, 0), rows(even, 1), rows(odd, 1)
+
+
 def _input_transform(x, axis: int, tiles: int):
     """(d0 - d1, d1, d2 - d1) of the 3-wide tiles at stride 2 along ``axis`` -> 3 arrays."""
-    def rows(start):
-        index = [slice(None)] * x.ndim
-        index[axis] = slice(start, start + 2 * tiles, 2)
-        return x[tuple(index)]
-    d0, d1, d2 = rows(0), rows(1), rows(2)
-    return d0 - d1, d1, d2 - d1
+    e0, o0, e1, _ = _even_odd(x, axis, tiles)
+    return e0 - o0, o0, e1 - o0
 
 
 def _filter_transform(w, axis: int):
@@ -88,33 +128,88 @@ def strided_conv4x4(x, kernel):
     a 2x2 correlation over 4*C channels, done by F(2x2, 2x2)."""
     n, h, w, c = x.shape
     o = kernel.shape[-1]
-    xp = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    xp = jnp.pad(materialize(x), ((0, 0), (1, 1), (1, 1), (0, 0)))
     xp = xp.reshape(n, h // 2 + 1, 2, w // 2 + 1, 2, c).transpose(0, 1, 3, 2, 4, 5)
     xp = xp.reshape(n, h // 2 + 1, w // 2 + 1, 4 * c)
     k = kernel.reshape(2, 2, 2, 2, c, o).transpose(0, 2, 1, 3, 4, 5).reshape(2, 2, 4 * c, o)
     return conv2x2(xp, k)
 
 
-# Sub-pixel phases of a 4x4 transposed convolution at stride 2, padding 1, per axis: output
-# 2u + rho reads padded-input rows (u + start, u + start + 1) with kernel rows `taps`.
-_PHASES = ((0, (3, 1)), (1, (2, 0)))
+# The transposed convolution 4x4 / stride 2 / padding 1, per axis. Output row 2u + rho is a 2-tap
+# correlation of the padded input xp (x shifted down by one): phase 0 reads xp rows (u, u+1) with
+# kernel rows (3, 1), phase 1 reads rows (u+1, u+2) with kernel rows (2, 0). F(2, 2) over output
+# tiles u in {2t, 2t+1}, with e0, o0, e1, o1 = xp rows 2t, 2t+1, 2t+2, 2t+3:
+#   phase 0: inputs (e0 - o0, o0, e1 - o0), filters (k3, k3 + k1, k1)
+#   phase 1: inputs (o0 - e1, e1, o1 - e1), filters (k2, k2 + k0, k0)
+# o0 - e1 = -(e1 - o0): the phases share one transformed input, so one axis has 5 distinct
+# points, not 6, and the plane 25, not 36 (less data to write and read; the sign goes into the
+# filter). Per point: (phase, Winograd index m, kernel rows summed, sign).
+_POINTS = (
+    ((0, 0, (3,), 1.0),),
+    ((0, 1, (3, 1), 1.0),),
+    ((0, 2, (1,), 1.0), (1, 0, (2,), -1.0)),
+    ((1, 1, (2, 0), 1.0),),
+    ((1, 2, (0,), 1.0),),
+)
+
+
+def _five_points(x, axis: int, tiles: int):
+    """The 5 transformed inputs of one axis (see _POINTS) from the padded input."""
+    e0, o0, e1, o1 = _even_odd(x, axis, tiles)
+    return e0 - o0, o0, e1 - o0, e1, o1 - e1
+
+
+def _point_filter(kernel, row, col):
+    """[C_in, C_out * len(row) * len(col)]: the filters of one 2-D point, its products side by
+    side (row entry major)."""
+    out = []
+    for _, _, taps_h, sign_h in row:
+        for _, _, taps_w, sign_w in col:
+            out.append(sign_h * sign_w * sum(kernel[a, b] for a in taps_h for b in taps_w))
+    return jnp.concatenate(out, axis=-1)
 
 
 def conv_transpose4x4(x, kernel):
     """Transposed convolution with a 4x4 kernel, stride 2, padding 1, with PyTorch's
     ``ConvTranspose2d(C, O, 4, 2, 1)`` semantics (kernel HWIO, used unflipped, see
-    conv_transpose.py): ``[N, H, W, C] -> [N, 2H, 2W, O]``. Each of the 4 output phases is a 2x2
-    correlation of the padded input; all 4 x 9 Winograd products are one batched GEMM."""
+    conv_transpose.py): ``[N, H, W, C] -> [N, 2H, 2W, O]``.
+
+    The 4 sub-pixel phases are 2x2 correlations, each by F(2x2, 2x2): 4 x 9 = 36 products per
+    tile, from 25 distinct transformed inputs (the phases share some, see _POINTS). The products
+    are 3 GEMMs, grouped by how many phases a point feeds: 16 points x 1, 8 points x 2 (their
+    filters side by side), 1 point x 4.
+    """
     n, h, w, c = x.shape
     o = kernel.shape[-1]
-    xp = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
-    tiles, filters = [], []
-    for sh, taps_h in _PHASES:
-        for sw, taps_w in _PHASES:
-            tiles.append(transformed_tiles(_even_pad(xp[:, sh:sh + h + 1, sw:sw + w + 1])))
-            filters.append(transformed_filter(kernel[jnp.array(taps_h)][:, jnp.array(taps_w)]))
-    m = _batched_gemm(jnp.concatenate(tiles), jnp.concatenate(filters))   # [36, tiles, O]
-    th, tw = (h + 1) // 2, (w + 1) // 2
-    y = output_tiles(m.reshape(2, 2, 9, -1, o), n, th, tw)
-    y = y[:, :, :, :h, :w]                                      # [rho_h, rho_w, N, H, W, O]
-    return y.transpose(2, 3, 0, 4, 1, 5).reshape(n, 2 * h, 2 * w, o)
+    th, tw = -(-h // 2), -(-w // 2)
+    xp = jnp.pad(materialize(x), ((0, 0), (1, 0), (1, 0), (0, 0)))  # the rest: _even_odd
+    points = [[q for q in _five_points(r, 2, tw)] for r in _five_points(xp, 1, th)]
+    m_tiles = n * th * tw
+    groups = {1: [], 2: [], 4: []}
+    for i, row in enumerate(_POINTS):
+        for j, col in enumerate(_POINTS):
+            groups[len(row) * len(col)].append((i, j))
+    m = {}                                    # (rho_h, rho_w, m_h, m_w) -> [N*Th*Tw, O]
+    for width, members in groups.items():
+        a = jnp.stack([points[i][j].reshape(m_tiles, c) for i, j in members])
+        b = jnp.stack([_point_filter(kernel, _POINTS[i], _POINTS[j]) for i, j in members])
+        prod = _batched_gemm(a, b)                           # [P, tiles, width * O]
+        for p, (i, j) in enumerate(members):
+            k = 0
+            for ph, mh, _, _ in _POINTS[i]:
+                for pw, mw, _, _ in _POINTS[j]:
+                    m[ph, pw, mh, mw] = prod[p, :, k * o:(k + 1) * o]
+                    k += 1
+    # Output transform (m0 + m1, m1 + m2) per axis, and the interleave: output row
+    # 2 * (2t + i) + rho = 4t + (2i + rho).
+    blocks = []
+    for i in range(2):
+        for ph in range(2):
+            row = []
+            for j in range(2):
+                for pw in range(2):
+                    y = sum(m[ph, pw, a, b] for a in (i, i + 1) for b in (j, j + 1))
+                    row.append(y.reshape(n, th, tw, o))
+            blocks.append(jnp.stack(row, axis=3))            # [N, Th, Tw, 4, O]
+    y = jnp.stack(blocks, axis=2)                            # [N, Th, 4, Tw, 4, O]
+    return y.reshape(n, 4 * th, 4 * tw, o)[:, :2 * h, :2 * w]

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from gan_jax.errors import GanJaxError
-from gan_jax.nets.dcgan import ConvTranspose2D, DCGANDiscriminator, DCGANGenerator
+from gan_jax.nets.dcgan import (ConvTranspose2D, DCGANDiscriminator, DCGANGenerator,
+                                resolve_impl)
 from gan_jax.ops.conv_transpose import conv_transpose_matrix
 
 LATENT, BASE, BATCH = 8, 8, 2
@@ -149,6 +150,17 @@ def test_train_mode_batch_norm_over_named_axis():
                                         {"batch_stats": d_vars["batch_stats"]})
 
 
+G_IMPLS = ("xla", "subpixel", "winograd", "gemm", "fast")
+D_IMPLS = ("xla", "winograd", "gemm", "fast")
+
+
+def test_fast_picks_per_layer_on_cpu():
+    assert jax.default_backend() == "cpu"
+    assert resolve_impl("fast", 64, 1) == "gemm" and resolve_impl("fast", 3, 64) == "gemm"
+    assert resolve_impl("fast", 128, 64) == "winograd"
+    assert resolve_impl("xla", 128, 64) == "xla"
+
+
 def test_conv_impls_agree():
     """G with subpixel, winograd and xla transposed convolutions, D with XLA's and the Winograd
     strided convolution: the same numbers (train mode, so BatchNorm normalises)."""
@@ -158,15 +170,17 @@ def test_conv_impls_agree():
     @jit
     def all_impls(g_vars, d_vars, z, x):
         ys = [g.clone(conv_impl=impl).apply(g_vars, z, train=True, mutable=["batch_stats"])[0]
-              for impl in ("subpixel", "xla", "winograd")]
+              for impl in G_IMPLS]
         logits = [DCGANDiscriminator(base_width=BASE, axis_name=None, conv_impl=impl).apply(
-            d_vars, x, train=True, mutable=["batch_stats"])[0] for impl in ("xla", "winograd")]
+            d_vars, x, train=True, mutable=["batch_stats"])[0] for impl in D_IMPLS]
         return ys, logits
 
-    (y_sub, y_xla, y_win), (l_xla, l_win) = all_impls(g_vars, d_vars, z, x)
-    chex.assert_trees_all_close(y_sub, y_xla, atol=1e-5)
-    chex.assert_trees_all_close(y_win, y_xla, atol=1e-5)
-    chex.assert_trees_all_close(l_win, l_xla, atol=1e-5)
+    ys, logits = all_impls(g_vars, d_vars, z, x)
+    for y in ys[1:]:
+        chex.assert_trees_all_close(y, ys[0], atol=1e-5)
+    for logit in logits[1:]:
+        chex.assert_trees_all_close(logit, logits[0], atol=1e-5)
+    y_sub = ys[0]
     assert float(jnp.std(y_sub)) > 1e-2
 
 
