@@ -27,7 +27,8 @@ def create_train_state(spec, tx_g: optax.GradientTransformation,
                        use_ema: bool = False) -> TrainState:
     """Initialise G and D from `key` and an example batch; the run key is derived from it too."""
     init_key, run_key = jax.random.split(key)
-    variables = spec.init(init_key, example_batch)
+    # Compiled: run op by op, a DCGAN's init took 20 s here, 6 s jitted.
+    variables = jax.jit(spec.init)(init_key, example_batch)
     g, d = variables["g"], variables["d"]
     return TrainState(step=jnp.zeros((), jnp.int32), g=g, d=d,
                       g_opt=tx_g.init(g["params"]), d_opt=tx_d.init(d["params"]),
