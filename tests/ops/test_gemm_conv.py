@@ -9,25 +9,8 @@ import pytest
 from gan_jax.errors import GanJaxError
 from gan_jax.ops.conv_transpose import conv_transpose, conv_transpose_matrix
 from gan_jax.ops.gemm_conv import conv_transpose4x4_gemm, strided_conv4x4_gemm
-
-jit = functools.partial(jax.jit, compiler_options={"xla_backend_optimization_level": 0})
-
-
-def _data(shape, kshape, seed=0):
-    rng = np.random.default_rng(seed)
-    return (rng.standard_normal(shape).astype(np.float32),
-            rng.standard_normal(kshape).astype(np.float32))
-
-
-def _close(a, b, rtol=1e-5):
-    a, b = np.asarray(a), np.asarray(b)
-    assert a.shape == b.shape, (a.shape, b.shape)
-    np.testing.assert_allclose(a, b, rtol=0, atol=rtol * max(1.0, float(np.abs(b).max())))
-
-
-def _value_and_vjp(f, x, k, g):
-    y, vjp = jax.vjp(f, x, k)
-    return (y,) + vjp(g)
+from tests.ops.helpers import assert_close as _close
+from tests.ops.helpers import jit, random_data as _data, value_and_vjp as _value_and_vjp
 
 
 @pytest.mark.parametrize("side,c_in,c_out", [(1, 3, 1), (4, 5, 3), (7, 2, 1), (8, 16, 3)])

@@ -1,7 +1,5 @@
 """Winograd F(2x2, 2x2): against direct convolutions (lax, the explicit-matrix C^T reference),
 forward and gradients, odd and even sizes, and the DCGAN layers that use it."""
-import functools
-
 import chex
 import jax
 import jax.numpy as jnp
@@ -12,23 +10,9 @@ from gan_jax.errors import GanJaxError
 from gan_jax.ops.conv_transpose import conv_transpose, conv_transpose_matrix
 from gan_jax.ops.winograd import (conv2x2, conv_transpose4x4, strided_conv4x4,
                                   transformed_filter, transformed_tiles)
+from tests.ops.helpers import assert_close as _close, jit, random_data as _data, value_and_vjp
 
 DN = ("NHWC", "HWIO", "NHWC")
-FAST_COMPILE = {"xla_backend_optimization_level": 0}
-jit = functools.partial(jax.jit, compiler_options=FAST_COMPILE)
-
-
-def _data(shape, kshape, seed=0):
-    rng = np.random.default_rng(seed)
-    return (rng.standard_normal(shape).astype(np.float32),
-            rng.standard_normal(kshape).astype(np.float32))
-
-
-def _close(a, b, rtol=1e-5):
-    """|a - b| <= rtol * max|b| elementwise (relative to the output's scale)."""
-    a, b = np.asarray(a), np.asarray(b)
-    assert a.shape == b.shape, (a.shape, b.shape)
-    np.testing.assert_allclose(a, b, rtol=0, atol=rtol * max(1.0, float(np.abs(b).max())))
 
 
 def test_one_tile_by_hand():
@@ -60,11 +44,8 @@ def test_strided_conv_forward_and_grads(side):
     x, k = _data((3, side, side, 5), (4, 4, 5, 6), seed=side)
     g = np.random.default_rng(9).standard_normal((3, side // 2, side // 2, 6)).astype(np.float32)
 
-    def run(f):
-        y, vjp = jax.vjp(f, x, k)
-        return (y,) + vjp(g)
-
-    got, want = jit(lambda: run(strided_conv4x4))(), jit(lambda: run(_strided_ref))()
+    got = jit(lambda: value_and_vjp(strided_conv4x4, x, k, g))()
+    want = jit(lambda: value_and_vjp(_strided_ref, x, k, g))()
     for a, b in zip(got, want):
         _close(a, b)
 
@@ -74,12 +55,8 @@ def test_conv_transpose_forward_and_grads_against_the_matrix_reference(side):
     x, k = _data((2, side, side, 3), (4, 4, 3, 5), seed=side)
     g = np.random.default_rng(8).standard_normal((2, 2 * side, 2 * side, 5)).astype(np.float32)
 
-    def run(f):
-        y, vjp = jax.vjp(f, x, k)
-        return (y,) + vjp(g)
-
-    got = jit(lambda: run(conv_transpose4x4))()
-    want = jit(lambda: run(lambda x, k: conv_transpose_matrix(x, k, 2, 1)))()
+    got = jit(lambda: value_and_vjp(conv_transpose4x4, x, k, g))()
+    want = jit(lambda: value_and_vjp(lambda x, k: conv_transpose_matrix(x, k, 2, 1), x, k, g))()
     for a, b in zip(got, want):
         _close(a, b)
 
