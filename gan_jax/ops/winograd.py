@@ -17,34 +17,10 @@ their gradients are the transposed transforms, so autodiff gives a backward pass
 a 9-GEMM Winograd computation. The model's FLOP count (what a direct convolution needs) is
 unchanged; the arithmetic done is 9/16 of it in the GEMMs.
 """
-import jax
 import jax.numpy as jnp
 from jax import lax
 
 from gan_jax.ops.conv_transpose import _batched_gemm
-
-
-@jax.custom_vjp
-def materialize(x):
-    """Identity that makes XLA compute ``x`` (and, in the backward pass, its gradient) once.
-
-    The transforms read their input through up to 25 slices; without this fence XLA:CPU fused
-    the producer (BatchNorm + activation) into every slice and recomputed it each time, and did
-    the same with the gradient flowing back (measured: the Winograd DCGAN step went from ~100
-    to ~87 images/s when the transforms changed shape and the fusion decisions with them).
-    """
-    return lax.optimization_barrier(x)
-
-
-def _materialize_fwd(x):
-    return lax.optimization_barrier(x), None
-
-
-def _materialize_bwd(_, g):
-    return (lax.optimization_barrier(g),)
-
-
-materialize.defvjp(_materialize_fwd, _materialize_bwd)
 
 
 def _even_odd(x, axis: int, tiles: int):
@@ -128,7 +104,7 @@ def strided_conv4x4(x, kernel):
     a 2x2 correlation over 4*C channels, done by F(2x2, 2x2)."""
     n, h, w, c = x.shape
     o = kernel.shape[-1]
-    xp = jnp.pad(materialize(x), ((0, 0), (1, 1), (1, 1), (0, 0)))
+    xp = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
     xp = xp.reshape(n, h // 2 + 1, 2, w // 2 + 1, 2, c).transpose(0, 1, 3, 2, 4, 5)
     xp = xp.reshape(n, h // 2 + 1, w // 2 + 1, 4 * c)
     k = kernel.reshape(2, 2, 2, 2, c, o).transpose(0, 2, 1, 3, 4, 5).reshape(2, 2, 4 * c, o)
@@ -182,7 +158,7 @@ def conv_transpose4x4(x, kernel):
     n, h, w, c = x.shape
     o = kernel.shape[-1]
     th, tw = -(-h // 2), -(-w // 2)
-    xp = jnp.pad(materialize(x), ((0, 0), (1, 0), (1, 0), (0, 0)))  # the rest: _even_odd
+    xp = jnp.pad(x, ((0, 0), (1, 0), (1, 0), (0, 0)))      # the rest is padded by _even_odd
     points = [[q for q in _five_points(r, 2, tw)] for r in _five_points(xp, 1, th)]
     m_tiles = n * th * tw
     groups = {1: [], 2: [], 4: []}
