@@ -71,14 +71,12 @@ def transformed_filter(w):
 
 
 def output_tiles(m, n: int, th: int, tw: int):
-    """``[..., 9, N*Th*Tw, C_out]`` GEMM products -> ``[..., N, 2*Th, 2*Tw, C_out]``."""
-    lead = m.shape[:-3]
-    m = m.reshape(lead + (3, 3, n, th, tw, m.shape[-1]))
-    a = len(lead)
-    rows = (m.take(0, a) + m.take(1, a), m.take(1, a) + m.take(2, a))     # [..., 3, N, Th, Tw, O]
-    out = jnp.stack([jnp.stack([r.take(0, a) + r.take(1, a), r.take(1, a) + r.take(2, a)],
-                               axis=-2) for r in rows], axis=-4)          # [..., N, Th, 2, Tw, 2, O]
-    return out.reshape(lead + (n, 2 * th, 2 * tw, m.shape[-1]))
+    """``[9, N*Th*Tw, C_out]`` GEMM products -> ``[N, 2*Th, 2*Tw, C_out]``."""
+    m = m.reshape(3, 3, n, th, tw, m.shape[-1])
+    rows = (m[0] + m[1], m[1] + m[2])                                     # [3, N, Th, Tw, O]
+    out = jnp.stack([jnp.stack([r[0] + r[1], r[1] + r[2]], axis=-2)      # [N, Th, Tw, 2, O]
+                     for r in rows], axis=2)                              # [N, Th, 2, Tw, 2, O]
+    return out.reshape(n, 2 * th, 2 * tw, m.shape[-1])
 
 
 def _even_pad(xp):
