@@ -17,7 +17,7 @@ from gan_jax.errors import GanJaxError
 from gan_jax.train.__main__ import CONFIG_DIR, _load_config, available_configs
 from gan_jax.train.loop import check_intervals
 
-OFFLINE = ("mnist_offline", "toy_1d", "ring", "grid")
+OFFLINE = ("mnist_offline", "stacked_mnist", "toy_1d", "ring", "grid")
 
 
 def _stand_in_images(config, n=8):

