@@ -56,7 +56,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from experiments.bench_train_step import run_rounds, timed_calls, warm_up  # noqa: E402
+from experiments.bench_train_step import run_rounds, warm_up  # noqa: E402
 from gan_jax.config import base_config, optimizer  # noqa: E402
 from gan_jax.data.stream import ImageStream  # noqa: E402
 from gan_jax.nets.dcgan import stages  # noqa: E402

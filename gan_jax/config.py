@@ -15,8 +15,8 @@ def base_config() -> ml_collections.ConfigDict:
     c = ml_collections.ConfigDict()
     c.seed = 0
     c.data = ml_collections.ConfigDict(dict(
-        name="mnist_offline",   # toy_1d | ring | grid | mnist_offline | mnist | fashion_mnist |
-                                # cifar10 | celeb_a
+        name="mnist_offline",   # toy_1d | ring | grid | mnist_offline | stacked_mnist | mnist |
+                                # fashion_mnist | cifar10 | celeb_a
         data_dir="",            # tfds data_dir ('' = $GAN_JAX_DATA_DIR or ~/tensorflow_datasets)
         image_size=0,           # > 0: centre-crop images square and resize them to this side
         distribution="gaussian",  # toy_1d: gaussian | mixture
@@ -41,5 +41,12 @@ def base_config() -> ml_collections.ConfigDict:
         ema_decay=0.0,           # > 0 keeps an EMA of G, used for samples and evaluation
         log_every=100, sample_every=1000, ckpt_every=1000, keep_checkpoints=3,
         progress=True))
-    c.eval = ml_collections.ConfigDict(dict(num_samples=10_000))
+    c.eval = ml_collections.ConfigDict(dict(
+        num_samples=10_000,     # generated samples per evaluation
+        every=0,                # > 0: also evaluate every this many steps (eval_* rows in
+                                # metrics.jsonl); the end of training always writes eval.json
+        metrics="auto",         # auto | comma list of fid,is,kid,pr,dc,parzen,modes
+        features="auto",        # auto | mnist | inception (gan_jax.evaluation)
+        inception_weights="",   # pytorch-fid .pth or converted .npz ('' = default location)
+        baseline=False))        # also score the held-out real split (real_* keys)
     return c

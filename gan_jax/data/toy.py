@@ -7,7 +7,6 @@ the examples' indices and is the same on any number of devices.
 - 2-D grid: 25 Gaussians at {-4, -2, 0, 2, 4}^2, std 0.05 (Srivastava et al., VEEGAN).
 """
 import dataclasses
-from typing import Callable, Optional
 
 import jax
 import jax.numpy as jnp

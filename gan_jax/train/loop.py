@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from gan_jax.build import build_data, build_gan
 from gan_jax.errors import GanJaxError, NonFiniteLossError
-from gan_jax.evaluation import evaluate
+from gan_jax.evaluation import Evaluator
 from gan_jax.train.checkpoint import Checkpointer
 from gan_jax.train.optimizers import make_optimizer
 from gan_jax.train.parallel import DeviceMapper, check_batch_size, select_devices
@@ -64,6 +64,18 @@ def build_run(config, devices=None, data=None):
     return data, spec, state, mapper
 
 
+def make_evaluator(spec, data, config) -> Evaluator:
+    e = config.eval
+    return Evaluator(spec, data, config, metrics=e.metrics, features=e.features,
+                     inception_weights=e.inception_weights or None, baseline=e.baseline)
+
+
+def eval_row(step: int, results: dict) -> dict:
+    """A metrics.jsonl row of an evaluation: its numbers as eval_<name> (lists left out)."""
+    return {"step": step, **{f"eval_{k}": v for k, v in results.items()
+                             if isinstance(v, (int, float)) and not isinstance(v, bool)}}
+
+
 def _first_non_finite(metrics: dict, first_step: int):
     bad = ~np.all([np.isfinite(v) for v in metrics.values()], axis=0)
     if bad.any():
@@ -91,6 +103,7 @@ def train(config, workdir: str, overwrite: bool = False, stop_at=None):
     pending = []  # [(first_step, device metrics)] dispatched but not yet checked
     last_log = [start, time.perf_counter()]
     saved_step = start
+    evaluator = None  # built on first use: periodic evaluations share its compiles and features
 
     def drain():
         for first, metrics in pending:
@@ -127,6 +140,10 @@ def train(config, workdir: str, overwrite: bool = False, stop_at=None):
             if step % t.ckpt_every == 0 or step == end:
                 save(step)
                 saved_step = step
+            if config.eval.every and step % config.eval.every == 0 and step < t.steps:
+                drain()
+                evaluator = evaluator or make_evaluator(spec, data, config)
+                log.write(eval_row(step, evaluator(state.ema_g or state.g)))
         drain()
     except KeyboardInterrupt:
         if step > saved_step:
@@ -140,6 +157,10 @@ def train(config, workdir: str, overwrite: bool = False, stop_at=None):
         return state, None
     if data.kind == "toy" and data.distribution.dim == 1:
         write_figure1(workdir)
-    results = {"step": int(state.step), **evaluate(spec, state.ema_g or state.g, data, config)}
+    evaluator = evaluator or make_evaluator(spec, data, config)
+    results = {"step": int(state.step), "ema": state.ema_g is not None,
+               **evaluator(state.ema_g or state.g)}
+    if config.eval.every and start < t.steps:
+        log.write(eval_row(int(state.step), results))
     write_json(os.path.join(workdir, "eval.json"), results)
     return state, results

@@ -13,6 +13,7 @@ import jax
 import ml_collections
 
 from gan_jax.build import build_data, build_gan
+from gan_jax.config import base_config
 from gan_jax.errors import GanJaxError
 from gan_jax.train.checkpoint import Checkpointer
 from gan_jax.train.optimizers import make_optimizer
@@ -41,6 +42,16 @@ def _tuples(tree):
     return tree
 
 
+def _with_defaults(defaults: dict, tree: dict) -> dict:
+    """`tree` with the keys it lacks taken from `defaults` (runs written before a key existed
+    read it as its default, which keeps the old behaviour)."""
+    out = dict(defaults)
+    for k, v in tree.items():
+        out[k] = _with_defaults(defaults[k], v) if isinstance(v, dict) and isinstance(
+            defaults.get(k), dict) else v
+    return out
+
+
 def load_config(workdir: str) -> ml_collections.ConfigDict:
     """The run's resolved config from workdir/config.json, locked against new keys."""
     if not os.path.isdir(workdir):
@@ -56,7 +67,7 @@ def load_config(workdir: str) -> ml_collections.ConfigDict:
     except json.JSONDecodeError as e:
         raise GanJaxError(f"{path} is not valid JSON ({e}); restore it from the run's "
                           "config.<time>.json or the experiment config") from e
-    config = ml_collections.ConfigDict(_tuples(tree))
+    config = ml_collections.ConfigDict(_with_defaults(base_config().to_dict(), _tuples(tree)))
     config.lock()
     return config
 

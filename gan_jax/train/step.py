@@ -12,7 +12,6 @@ one compiled call (`lax.scan`), for small models whose steps are dominated by di
 The batch holds one minibatch per D update: every array has a leading axis of size k.
 """
 import jax
-import jax.numpy as jnp
 import optax
 from jax import lax
 

@@ -14,7 +14,7 @@ from jax import lax
 
 from gan_jax.errors import GanJaxError
 from gan_jax.ops.conv_transpose import (IMPLS, conv_matrix, conv_transpose, conv_transpose_matrix,
-                                        conv_transpose_subpixel, conv_transpose_xla,
+                                        conv_transpose_xla,
                                         transpose_crops)
 
 GOLDEN = os.path.join(os.path.dirname(__file__), os.pardir, "golden", "conv_transpose_torch.npz")

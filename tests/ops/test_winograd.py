@@ -2,7 +2,6 @@
 forward and gradients, odd and even sizes, and the DCGAN layers that use it."""
 import chex
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 
