@@ -98,13 +98,9 @@ def compare_sets(real: np.ndarray, fake: np.ndarray, metrics, features: str = "a
         features = "mnist" if real.shape[1:] == (28, 28, 1) else "inception"
     out = {"num_real": len(real), "num_fake": len(fake), "features": features}
     extractor = make_extractor(features, inception_weights)
-    real_f, fake_f = extractor(real), extractor(fake)
-    out.update(compare.feature_metrics(real_f, fake_f, metrics))
-    if "parzen" in metrics:
-        half = len(real) // 2
-        out.update(compare.parzen_metrics(fake, real[:half], real[half:]))
-    if "modes" in metrics:
-        out.update(compare.class_modes(np.argmax(fake_f.logits, -1), fake_f.logits.shape[-1]))
+    half = len(real) // 2
+    out.update(compare.score_sets(extractor(real), extractor(fake), metrics,
+                                  parzen_sets=(fake, real[:half], real[half:])))
     return out
 
 

@@ -89,27 +89,24 @@ class Evaluator:
         self.baseline = baseline
         self.skipped = {}
         self.extractor = None
+        self._sample = jax.jit(spec.sample, static_argnums=2)
         if data.kind == "toy":
             self.family, self.metrics = "toy", ()
-            self._sample = jax.jit(spec.sample, static_argnums=2)
             return
         self.family = data_family(config)
         explicit = metrics != "auto"
         self.metrics = compare.parse_metrics(metrics) if explicit else auto_metrics(self.family)
-        self._sample = jax.jit(spec.sample, static_argnums=2)
         if features == "auto":
-            features = {"digits": "mnist", "stacked_mnist": None,
+            features = {"digits": "mnist", "stacked_mnist": "mnist",
                         "images": "inception"}[self.family]
         needs_features = set(self.metrics) & set(compare.FEATURE_METRICS) or (
             "modes" in self.metrics and self.family in ("digits", "stacked_mnist"))
         if "modes" in self.metrics and self.family == "images":
             raise GanJaxError("metric 'modes' needs MNIST or Stacked MNIST data (it counts the "
                               "MNIST classifier's classes); drop it from --metrics")
-        if self.family == "stacked_mnist":
-            if set(self.metrics) - {"modes"}:
-                raise GanJaxError("Stacked MNIST is evaluated by its modes only (metric "
-                                  "'modes'); the MNIST features see one channel at a time")
-            features = "mnist"
+        if self.family == "stacked_mnist" and set(self.metrics) - {"modes"}:
+            raise GanJaxError("Stacked MNIST is evaluated by its modes only (metric 'modes'); "
+                              "the MNIST features see one channel at a time")
         if needs_features:
             try:
                 self.extractor = make_extractor(features, inception_weights)
@@ -121,17 +118,19 @@ class Evaluator:
         self.features_name = features
 
     @functools.cached_property
-    def _real(self):
-        """Training images, held-out images (float [-1, 1]) and the training set's features."""
+    def _held_out(self) -> np.ndarray:
+        """The held-out test split in [-1, 1] (Parzen's validation/test halves, the baseline)."""
         from gan_jax.data.images import load_images, to_model_range
         c = self.config.data
-        train = to_model_range(self.data.images)
-        held_out = to_model_range(load_images(c.name, "test", c.data_dir or None,
-                                              image_size=c.image_size or None)[0])
-        features = self.extractor(train) if self.extractor and self.family != "stacked_mnist" \
-            else None
-        stats = gaussian_statistics(features.features) if features is not None else None
-        return train, held_out, features, stats
+        return to_model_range(load_images(c.name, "test", c.data_dir or None,
+                                          image_size=c.image_size or None)[0])
+
+    @functools.cached_property
+    def _reference(self):
+        """The training images' features and their Gaussian statistics (computed once)."""
+        from gan_jax.data.images import to_model_range
+        features = self.extractor(to_model_range(self.data.images))
+        return features, gaussian_statistics(features.features)
 
     def samples(self, g_variables) -> np.ndarray:
         batch = self.n if self.family == "toy" else IMAGE_BATCH
@@ -152,31 +151,25 @@ class Evaluator:
             result["features"] = self.features_name
             result.update(self.score(fake))
             if self.baseline:
-                train, held_out = self._real[:2]
-                real = self.score(held_out, parzen_centres=train)
+                from gan_jax.data.images import to_model_range
+                real = self.score(self._held_out, to_model_range(self.data.images))
                 result.update({f"real_{k}": v for k, v in real.items()})
-                result["real_num_samples"] = len(held_out)
+                result["real_num_samples"] = len(self._held_out)
         return result
 
     def score(self, images: np.ndarray, parzen_centres: Optional[np.ndarray] = None) -> dict:
         """The metrics of `images` (generated, or held-out real for the baseline, whose Parzen
         kernels sit on `parzen_centres`, the training images, instead of on itself)."""
-        train, held_out, real_features, stats = self._real
-        out = {}
-        if self.family == "stacked_mnist":
+        if self.family == "stacked_mnist":   # needs neither the real images nor their features
             from gan_jax.metrics.stacked_mnist import stacked_mnist_modes
             return stacked_mnist_modes(images, self.extractor.classify)
-        fake_features = self.extractor(images)
-        out.update(compare.feature_metrics(real_features, fake_features, self.metrics,
-                                           real_statistics=stats, seed=self.config.seed))
-        if "parzen" in self.metrics:
-            half = len(held_out) // 2
-            centres = images if parzen_centres is None else parzen_centres
-            out.update(compare.parzen_metrics(centres, held_out[:half], held_out[half:]))
-        if "modes" in self.metrics:
-            labels = np.argmax(fake_features.logits, -1)
-            out.update(compare.class_modes(labels, fake_features.logits.shape[-1]))
-        return out
+        real_features, stats = self._reference
+        held_out = self._held_out
+        half = len(held_out) // 2
+        centres = images if parzen_centres is None else parzen_centres
+        return compare.score_sets(real_features, self.extractor(images), self.metrics,
+                                  parzen_sets=(centres, held_out[:half], held_out[half:]),
+                                  real_statistics=stats, seed=self.config.seed)
 
     def _toy(self, fake: np.ndarray) -> dict:
         dist = self.data.distribution

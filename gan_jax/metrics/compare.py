@@ -79,6 +79,23 @@ def feature_metrics(real: Features, fake: Features, metrics: Sequence[str], *,
     return out
 
 
+def score_sets(real: Features, fake: Features, metrics: Sequence[str], *,
+               parzen_sets: Optional[Tuple[np.ndarray, np.ndarray, np.ndarray]] = None,
+               real_statistics: Optional[Tuple[np.ndarray, np.ndarray]] = None,
+               seed: int = 0) -> Dict:
+    """Every requested metric of a generated set against a real one: the feature metrics, then
+    `parzen` on `parzen_sets` = (kernel centres, validation, test) images in [-1, 1], then
+    `modes` over the classes of `fake.logits`."""
+    out = feature_metrics(real, fake, metrics, real_statistics=real_statistics, seed=seed)
+    if "parzen" in metrics:
+        if parzen_sets is None:
+            raise GanJaxError("metric 'parzen' needs images (kernel centres, validation, test)")
+        out.update(parzen_metrics(*parzen_sets))
+    if "modes" in metrics:
+        out.update(class_modes(np.argmax(fake.logits, -1), fake.logits.shape[-1]))
+    return out
+
+
 def pixels01(images: np.ndarray) -> np.ndarray:
     """[N, H, W, C] images in [-1, 1] -> [N, H*W*C] float64 in [0, 1] (Parzen's space)."""
     x = np.asarray(images, np.float64)
