@@ -1,7 +1,7 @@
 """Speed of the full DCGAN training step: gan_jax against the identical GAN in PyTorch eager.
 
     PYTHONPATH=. python experiments/bench_dcgan.py [--settings mnist32,rgb64] [--rounds 10]
-        [--impls subpixel,winograd,xla] [--devices 1] [--json out.json]
+        [--impls subpixel,winograd,xla] [--devices 1] [--dtype float32] [--json out.json]
 
 Settings (the issue's): `mnist32` is 32x32x1 images (the offline MNIST digits resized to 32),
 z 100, widths 64/128/256, BatchNorm, batch 64; `rgb64` is 64x64x3 (stand-in random images:
@@ -13,6 +13,12 @@ Adam(2e-4, 0.5) on both, BCE-with-logits losses, non-saturating G loss. PyTorch 
 layers (Linear project-and-reshape, ConvTranspose2d/Conv2d 4x4 stride 2 padding 1, BatchNorm2d,
 ReLU/LeakyReLU(0.2)/tanh, the final 4x4 conv to a logit), the same init N(0, 0.02), the same losses
 and optimiser, in a normal eager loop (fresh noise for G too, as Algorithm 1 and gan_jax).
+
+On a GPU (jax's default backend and torch.cuda both present) both frameworks run there: the
+bench is the same, PyTorch eager runs on "cuda" and is synchronised before each clock read, and
+the peak is jax's own GEMM (8192^3, the compute dtype, default precision) on that device.
+`--dtype bfloat16` times the mixed-precision mode: gan_jax's model.compute_dtype='bfloat16',
+PyTorch under torch.autocast(bfloat16); both keep float32 parameters and optimizer state.
 
 FLOPs per step are counted from the layer shapes for the direct algorithm, 2 per multiply-add:
 with F_G and F_D the forward FLOPs of G and D on one batch, a step is
@@ -124,8 +130,12 @@ def step_flops(setting: dict) -> float:
     return 4 * f_g + 8 * f_d
 
 
-def matmul_peak(n: int = 2048, runs: int = 7) -> float:
-    """Best float32 GEMM rate of numpy (OpenBLAS) over several runs, in FLOP/s (the peak)."""
+def matmul_peak(dtype: str = "float32", runs: int = 7) -> float:
+    """The machine's GEMM peak in FLOP/s: on CPU numpy's float32 GEMM (OpenBLAS, 2048^3), on an
+    accelerator jax's GEMM of the compute dtype (8192^3); best of several runs."""
+    if jax.default_backend() != "cpu":
+        return _device_matmul_peak(dtype, 8192, runs)
+    n = 2048
     a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
     b = a.T.copy()
     a @ b
@@ -137,13 +147,38 @@ def matmul_peak(n: int = 2048, runs: int = 7) -> float:
     return float(np.max(rates))
 
 
+def _device_matmul_peak(dtype: str, n: int, runs: int) -> float:
+    import jax.numpy as jnp
+    a = jax.random.normal(jax.random.key(0), (n, n), jnp.dtype(dtype))
+    dot = jax.jit(jnp.dot)
+    dot(a, a).block_until_ready()
+    rates = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        dot(a, a).block_until_ready()
+        rates.append(2 * n ** 3 / (time.perf_counter() - t0))
+    return float(np.max(rates))
+
+
+def host_description() -> str:
+    """The CPU's model name and count (speed ratios against PyTorch differ between CPU models)."""
+    name = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            name = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{name} x {os.cpu_count()}"
+
+
 # ----------------------------------------------------------------------------------------------
 # gan_jax
 # ----------------------------------------------------------------------------------------------
 
-def dcgan_config(setting: dict, impl: str, devices: int):
+def dcgan_config(setting: dict, impl: str, devices: int, dtype: str = "float32"):
     c = base_config()
     c.model.arch = "dcgan"
+    c.model.compute_dtype = dtype
     c.model.latent_dim = setting["latent"]
     c.model.g_width = c.model.d_width = setting["width"]
     c.model.conv_impl = impl
@@ -159,8 +194,8 @@ class GanJaxContender:
     framework = "gan_jax"
     steps_per_call = 1
 
-    def __init__(self, setting, images, impl: str, devices: int):
-        config = dcgan_config(setting, impl, devices)
+    def __init__(self, setting, images, impl: str, devices: int, dtype: str = "float32"):
+        config = dcgan_config(setting, impl, devices, dtype)
         self.name = f"gan_jax {impl}" + (f" {devices} dev" if devices > 1 else "")
         self.train_config = config.train
         data = ImageStream(images, seed=0)
@@ -232,37 +267,60 @@ class TorchContender:
     framework = "torch"
     steps_per_call = 1
 
-    def __init__(self, setting, images, channels_last: bool = False):
+    def __init__(self, setting, images, channels_last: bool = False, dtype: str = "float32"):
         torch.manual_seed(0)
+        self.device = torch.device("cuda" if torch_on_gpu() else "cpu")
+        self.autocast = dtype == "bfloat16"
         g_layers, d_layers = dcgan_layers(setting)
         self.g = TorchGenerator(g_layers, channels_last)
         self.d = torch_discriminator(d_layers)
         _init_dcgan(self.g), _init_dcgan(self.d)
         fmt = torch.channels_last if channels_last else torch.contiguous_format
-        self.g, self.d = self.g.to(memory_format=fmt), self.d.to(memory_format=fmt)
+        self.g = self.g.to(self.device, memory_format=fmt)
+        self.d = self.d.to(self.device, memory_format=fmt)
         self.opt_g = torch.optim.Adam(self.g.parameters(), lr=2e-4, betas=(0.5, 0.999))
         self.opt_d = torch.optim.Adam(self.d.parameters(), lr=2e-4, betas=(0.5, 0.999))
-        self.real = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(memory_format=fmt)
+        self.real = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(
+            memory_format=fmt).to(self.device)
         self.batch, self.latent = setting["batch"], setting["latent"]
-        self.ones, self.zeros = torch.ones(self.batch), torch.zeros(self.batch)
+        self.ones = torch.ones(self.batch, device=self.device)
+        self.zeros = torch.zeros(self.batch, device=self.device)
         self.name = "torch eager" + (" channels_last" if channels_last else "")
 
+    def _cast(self):
+        """Forward passes under autocast in the bfloat16 mode (losses in float32)."""
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast)
+
+    def _bce(self, logits, target):
+        return F.binary_cross_entropy_with_logits(logits.view(-1).float(), target)
+
     def call(self):
-        x = self.real[torch.randint(len(self.real), (self.batch,))].float() / 127.5 - 1.0
-        fake = self.g(torch.randn(self.batch, self.latent))
+        pick = torch.randint(len(self.real), (self.batch,), device=self.device)
+        x = self.real[pick].float() / 127.5 - 1.0
+        noise = lambda: torch.randn(self.batch, self.latent, device=self.device)  # noqa: E731
+        with self._cast():
+            fake = self.g(noise())
         self.opt_d.zero_grad(set_to_none=True)
-        d_loss = (F.binary_cross_entropy_with_logits(self.d(x).view(-1), self.ones)
-                  + F.binary_cross_entropy_with_logits(self.d(fake.detach()).view(-1),
-                                                       self.zeros))
+        with self._cast():
+            d_loss = self._bce(self.d(x), self.ones) + self._bce(self.d(fake.detach()), self.zeros)
         d_loss.backward()
         self.opt_d.step()
-        fake = self.g(torch.randn(self.batch, self.latent))        # fresh noise, as gan_jax
+        with self._cast():
+            fake = self.g(noise())                             # fresh noise, as gan_jax
         self.opt_g.zero_grad(set_to_none=True)
-        F.binary_cross_entropy_with_logits(self.d(fake).view(-1), self.ones).backward()
+        with self._cast():
+            g_loss = self._bce(self.d(fake), self.ones)
+        g_loss.backward()
         self.opt_g.step()
 
     def block(self):
-        pass
+        if self.device.type == "cuda":
+            torch.cuda.synchronize()
+
+
+def torch_on_gpu() -> bool:
+    """PyTorch runs on the GPU where jax does too (the bench compares on one device kind)."""
+    return jax.default_backend() == "gpu" and torch.cuda.is_available()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -275,11 +333,11 @@ def bench_setting(name: str, args, log, peak: float) -> dict:
     contenders = []
     for impl in args.impls.split(","):
         t0 = time.perf_counter()
-        contenders.append(GanJaxContender(setting, images, impl, args.devices))
+        contenders.append(GanJaxContender(setting, images, impl, args.devices, args.dtype))
         log(f"  built {contenders[-1].name} in {time.perf_counter() - t0:.1f} s")
-    contenders.append(TorchContender(setting, images))
+    contenders.append(TorchContender(setting, images, dtype=args.dtype))
     if args.torch_channels_last:
-        contenders.append(TorchContender(setting, images, channels_last=True))
+        contenders.append(TorchContender(setting, images, channels_last=True, dtype=args.dtype))
     for c in contenders:
         w = warm_up(c, args.round_seconds)
         log(f"  warmed {c.name}: {w['warmup_s']:.1f} s, {w['per_call_s'] * 1e3:.0f} ms/step")
@@ -299,7 +357,9 @@ def bench_setting(name: str, args, log, peak: float) -> dict:
 def format_table(results: dict, peak: float) -> str:
     head = (f"{'setting':<8} {'contender':<26} {'images/s':>9} {'x torch':>8} {'GFLOP/s':>8} "
             f"{'of peak':>8}")
-    lines = [f"matmul peak (numpy sgemm 2048^3): {peak / 1e9:.1f} GFLOP/s", head, "-" * len(head)]
+    what = "numpy sgemm 2048^3" if jax.default_backend() == "cpu" else "jax GEMM 8192^3"
+    lines = [f"host: {host_description()}; jax backend: {jax.default_backend()}",
+             f"matmul peak ({what}): {peak / 1e9:.1f} GFLOP/s", head, "-" * len(head)]
     for name, res in results.items():
         for cname, r in res["contenders"].items():
             lines.append(f"{name:<8} {cname:<26} {r['images_per_s']:>9.1f} "
@@ -315,6 +375,8 @@ def parse_args(argv=None):
     p.add_argument("--impls", default="subpixel", help="gan_jax model.conv_impl values to time")
     p.add_argument("--devices", type=int, default=1,
                    help="gan_jax data-parallel over this many XLA CPU devices (one core each)")
+    p.add_argument("--dtype", default="float32", choices=("float32", "bfloat16"),
+                   help="compute dtype of both frameworks (bfloat16: mixed precision)")
     p.add_argument("--rounds", type=int, default=10)
     p.add_argument("--round-seconds", type=float, default=3.0)
     p.add_argument("--torch-channels-last", action="store_true",
@@ -332,7 +394,9 @@ def main(argv=None):
         print(f"[{time.perf_counter() - start:6.1f} s] {msg}", flush=True)
 
     log(f"load average before: {os.getloadavg()}; jax devices: {jax.local_device_count()}")
-    peak = matmul_peak()
+    log(f"host: {host_description()}; jax backend {jax.default_backend()}; "
+        f"torch on {'cuda' if torch_on_gpu() else 'cpu'}; compute dtype {args.dtype}")
+    peak = matmul_peak(args.dtype)
     log(f"matmul peak {peak / 1e9:.1f} GFLOP/s")
     results = {}
     for name in args.settings.split(","):
@@ -342,6 +406,8 @@ def main(argv=None):
     print(format_table(results, peak))
     meta = {"jax": jax.__version__, "torch": torch.__version__,
             "python": platform.python_version(), "cpu_count": os.cpu_count(),
+            "host": host_description(), "backend": jax.default_backend(),
+            "torch_device": "cuda" if torch_on_gpu() else "cpu", "dtype": args.dtype,
             "xla_flags": os.environ.get("XLA_FLAGS", ""), "devices": args.devices,
             "matmul_peak_flops": peak, "load_average_after": os.getloadavg(),
             "total_s": time.perf_counter() - start}

@@ -30,6 +30,9 @@ def build_gan(config, data):
     """The GANSpec for config.model, with G's output shaped like the data's examples."""
     m = config.model
     if m.arch == "mlp":
+        if m.compute_dtype != "float32":
+            raise GanJaxError(f"model.compute_dtype={m.compute_dtype!r} is a DCGAN option; the "
+                              "MLP nets compute in float32 (set model.compute_dtype='float32')")
         generator = MLPGenerator(out_shape=tuple(data.example_shape), hidden=tuple(m.g_hidden),
                                  activation=m.g_activation, output=m.g_output,
                                  batch_norm=m.g_batch_norm)
@@ -40,8 +43,9 @@ def build_gan(config, data):
             raise GanJaxError(f"model.arch='dcgan' needs image data, got data.name "
                               f"{config.data.name!r}; use arch 'mlp' for the toy distributions")
         generator = DCGANGenerator(image_shape=tuple(data.example_shape), base_width=m.g_width,
-                                   conv_impl=m.conv_impl)
-        discriminator = DCGANDiscriminator(base_width=m.d_width, conv_impl=m.conv_impl)
+                                   conv_impl=m.conv_impl, compute_dtype=m.compute_dtype)
+        discriminator = DCGANDiscriminator(base_width=m.d_width, conv_impl=m.conv_impl,
+                                           compute_dtype=m.compute_dtype)
     else:
         raise GanJaxError(f"unknown model.arch {m.arch!r}; valid: {ARCHITECTURES}")
     return make_vanilla_gan(generator, discriminator, m.latent_dim,

@@ -30,7 +30,10 @@ def base_config() -> ml_collections.ConfigDict:
         # dcgan: width of G's last and D's first hidden stage (doubling per stage), and the
         # 4x4 stride-2 convolution implementation: fast (per layer and backend, see
         # gan_jax.nets.dcgan.resolve_impl) | winograd | gemm | subpixel | xla | matrix
-        g_width=64, d_width=64, conv_impl="fast"))
+        g_width=64, d_width=64, conv_impl="fast",
+        # dcgan: float32 | bfloat16 (mixed precision: float32 parameters, optimizer state and
+        # BatchNorm statistics; bfloat16 convolutions and activations; for GPU/TPU)
+        compute_dtype="float32"))
     c.loss = ml_collections.ConfigDict(dict(g_loss="non_saturating"))  # | saturating
     c.optim = ml_collections.ConfigDict(dict(g=optimizer(), d=optimizer()))
     c.train = ml_collections.ConfigDict(dict(

@@ -58,3 +58,19 @@ def test_unknown_arch_lists_valid(data_dir):
     config.model.arch = "resnet"
     with pytest.raises(GanJaxError, match="dcgan"):
         build_gan(config, build_data(config))
+
+
+def test_compute_dtype_reaches_dcgan_and_is_refused_for_mlp(data_dir):
+    config = _load_config(os.path.join(CONFIG_DIR, "dcgan_mnist.py"))
+    config.model.compute_dtype = "bfloat16"
+    data = build_data(config)
+    spec = build_gan(config, data)
+    example = data.transform(jax.tree.map(lambda x: x[0], data.batches(0, 1, 4)))
+    variables = jax.eval_shape(spec.init, jax.random.key(0), example)
+    assert {str(v.dtype) for v in jax.tree.leaves(variables)} == {"float32"}
+    jaxpr = str(jax.make_jaxpr(lambda v: spec.sample(v, jax.random.key(0), 2))(variables["g"]))
+    assert "bf16[" in jaxpr
+    config = _load_config(os.path.join(CONFIG_DIR, "mlp_mnist.py"))
+    config.model.compute_dtype = "bfloat16"
+    with pytest.raises(GanJaxError, match="compute_dtype"):
+        build_gan(config, build_data(config))

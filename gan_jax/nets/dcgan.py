@@ -15,6 +15,12 @@ Widths for 64x64 images (``base_width`` = 64 in the paper): G 512 (4x4) -> 256 (
 stage, 28x28 images (MNIST) drop two and start from 7x7 (7 -> 14 -> 28).
 Layers without a following BatchNorm (G's output, D's first and last) have biases; the others
 do not (BatchNorm's own bias replaces them).
+
+``compute_dtype='bfloat16'`` is the mixed-precision mode for accelerators: parameters, optimizer
+state and BatchNorm statistics stay float32; the convolutions, the projection and the activations
+between them run in bfloat16 (weights cast at use, so gradients arrive in float32); G's images
+and D's logits are returned as float32, so losses, samples and metrics are unchanged in type.
+On CPU it is correct but not faster (XLA:CPU has no fast bfloat16 GEMM).
 """
 from typing import Optional, Sequence, Tuple
 
@@ -46,6 +52,7 @@ def resolve_impl(impl: str, c_in: int, c_out: int) -> str:
 
 
 IMAGE_SIZES = (28, 32, 64)
+COMPUTE_DTYPES = ("float32", "bfloat16")
 weight_init = nn.initializers.normal(stddev=0.02)
 
 
@@ -76,11 +83,19 @@ def check_image_shape(shape: Sequence[int], what: str) -> Tuple[int, int]:
     return stages(h)
 
 
+def resolve_dtype(name: str):
+    """The jnp dtype of a ``compute_dtype`` name, or a GanJaxError naming the valid ones."""
+    if name not in COMPUTE_DTYPES:
+        raise GanJaxError(f"unknown compute_dtype {name!r}; choose one of {COMPUTE_DTYPES}.")
+    return jnp.dtype(name)
+
+
 def _batch_norm(h, train: bool, axis_name: Optional[str], name: str):
-    """BatchNorm whose training statistics span the ``axis_name`` devices (one global batch)."""
+    """BatchNorm whose training statistics span the ``axis_name`` devices (one global batch).
+    Statistics are reduced in float32 whatever ``h``'s dtype; the output keeps ``h``'s dtype."""
     return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
                         axis_name=axis_name if train else None, scale_init=bn_scale_init,
-                        bias_init=nn.initializers.zeros, name=name)(h)
+                        bias_init=nn.initializers.zeros, dtype=h.dtype, name=name)(h)
 
 
 class ConvTranspose2D(nn.Module):
@@ -106,9 +121,10 @@ class ConvTranspose2D(nn.Module):
         impl = resolve_impl(self.impl, x.shape[-1], self.features)
         k = self.kernel_size
         kernel = self.param("kernel", weight_init, (k, k, x.shape[-1], self.features))
-        y = conv_transpose(x, kernel, stride=self.stride, padding=self.padding, impl=impl)
+        y = conv_transpose(x, kernel.astype(x.dtype), stride=self.stride, padding=self.padding,
+                           impl=impl)
         if self.use_bias:
-            y = y + self.param("bias", nn.initializers.zeros, (self.features,))
+            y = y + self.param("bias", nn.initializers.zeros, (self.features,)).astype(y.dtype)
         return y
 
 
@@ -118,10 +134,12 @@ class DCGANGenerator(nn.Module):
     base_width: int = 64                # width of the last hidden stage; doubles per stage back
     conv_impl: str = "fast"             # per layer, see resolve_impl; or one of CONV_IMPLS
     axis_name: Optional[str] = "batch"  # BatchNorm statistics are averaged over this device axis
+    compute_dtype: str = "float32"      # | bfloat16: activations and GEMMs (see module doc)
 
     @nn.compact
     def __call__(self, z, train: bool = True):
         start, n = check_image_shape(self.image_shape, "DCGANGenerator image_shape")
+        dtype = resolve_dtype(self.compute_dtype)
         if self.conv_impl not in CONV_IMPLS:
             raise GanJaxError(f"unknown conv_impl {self.conv_impl!r}; choose one of {CONV_IMPLS}.")
         if z.ndim != 2:
@@ -129,7 +147,7 @@ class DCGANGenerator(nn.Module):
                               f"{tuple(z.shape)}.")
         width = self.base_width * 2 ** (n - 1)
         h = nn.Dense(start * start * width, use_bias=False, kernel_init=weight_init,
-                     name="project")(z)
+                     dtype=dtype, name="project")(z)
         h = h.reshape((z.shape[0], start, start, width))
         h = nn.relu(_batch_norm(h, train, self.axis_name, "bn_project"))
         for i in range(n - 1):
@@ -138,7 +156,7 @@ class DCGANGenerator(nn.Module):
             h = nn.relu(_batch_norm(h, train, self.axis_name, f"bn_{i}"))
         h = ConvTranspose2D(self.image_shape[-1], use_bias=True, impl=self.conv_impl,
                             name="deconv_out")(h)
-        return jnp.tanh(h)
+        return jnp.tanh(h).astype(jnp.float32)
 
 
 class StridedConv4x4(nn.Module):
@@ -156,7 +174,8 @@ class StridedConv4x4(nn.Module):
     @nn.compact
     def __call__(self, x):
         impl = resolve_impl(self.impl, x.shape[-1], self.features)
-        kernel = self.param("kernel", weight_init, (4, 4, x.shape[-1], self.features))
+        kernel = self.param("kernel", weight_init,
+                            (4, 4, x.shape[-1], self.features)).astype(x.dtype)
         even = x.shape[1] % 2 == 0 and x.shape[2] % 2 == 0
         if impl == "winograd" and even:
             y = strided_conv4x4(x, kernel)
@@ -166,7 +185,7 @@ class StridedConv4x4(nn.Module):
             y = jax.lax.conv_general_dilated(x, kernel, (2, 2), ((1, 1), (1, 1)),
                                              dimension_numbers=("NHWC", "HWIO", "NHWC"))
         if self.use_bias:
-            y = y + self.param("bias", nn.initializers.zeros, (self.features,))
+            y = y + self.param("bias", nn.initializers.zeros, (self.features,)).astype(y.dtype)
         return y
 
 
@@ -178,9 +197,11 @@ class DCGANDiscriminator(nn.Module):
     base_width: int = 64
     axis_name: Optional[str] = "batch"
     conv_impl: str = "fast"             # per layer, see resolve_impl; or one of CONV_IMPLS
+    compute_dtype: str = "float32"      # | bfloat16: activations and GEMMs (see module doc)
 
     @nn.compact
     def __call__(self, x, train: bool = True):
+        dtype = resolve_dtype(self.compute_dtype)
         if x.ndim != 4:
             raise GanJaxError(f"DCGANDiscriminator takes images [B, H, W, C], got shape "
                               f"{tuple(x.shape)}.")
@@ -188,7 +209,7 @@ class DCGANDiscriminator(nn.Module):
             raise GanJaxError(f"DCGANDiscriminator takes float images in [-1, 1], got dtype "
                               f"{x.dtype}; scale uint8 data with x / 127.5 - 1.")
         _, n = check_image_shape(x.shape[1:], "DCGANDiscriminator input image shape")
-        h = x
+        h = x.astype(dtype)
         for i in range(n):
             first = i == 0
             h = StridedConv4x4(self.base_width * 2 ** i, use_bias=first, impl=self.conv_impl,
@@ -196,6 +217,6 @@ class DCGANDiscriminator(nn.Module):
             if not first:
                 h = _batch_norm(h, train, self.axis_name, f"bn_{i}")
             h = nn.leaky_relu(h, negative_slope=0.2)
-        logit = nn.Conv(1, h.shape[1:3], padding="VALID", kernel_init=weight_init,
+        logit = nn.Conv(1, h.shape[1:3], padding="VALID", kernel_init=weight_init, dtype=dtype,
                         name="logit")(h)                   # covers the remaining 4x4 (7x7)
-        return logit.reshape((x.shape[0],))
+        return logit.reshape((x.shape[0],)).astype(jnp.float32)

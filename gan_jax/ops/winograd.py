@@ -18,17 +18,24 @@ a 9-GEMM Winograd computation. The model's FLOP count (what a direct convolution
 unchanged; the arithmetic done is 9/16 of it in the GEMMs.
 """
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from gan_jax.ops.conv_transpose import _batched_gemm
 
 
+def _parts(x, axis: int):
+    """``x`` split into its slices along ``axis``, that axis dropped (transpose: a concatenate)."""
+    return [lax.squeeze(a, (axis,)) for a in lax.split(x, (1,) * x.shape[axis], axis=axis)]
+
+
 def _even_odd(x, axis: int, tiles: int):
     """Rows 2t, 2t+1, 2t+2, 2t+3 (t < tiles) along ``axis`` as four arrays (e0, o0, e1, o1).
 
-    Taken from one even/odd split (a reshape) instead of stride-2 slices: XLA:CPU ran the
-    strided form (and even more its transpose, in the backward pass) ~3x slower. ``x`` is padded
-    with zeros at the end to 2 * tiles + 2 rows if shorter.
+    Taken from one even/odd split (a reshape and ``lax.split``) instead of stride-2 slices or
+    gathers: XLA:CPU ran the strided form (and even more its transpose, in the backward pass)
+    ~3x slower, and a gather's transpose is a scatter. ``x`` is padded with zeros at the end to
+    2 * tiles + 2 rows if shorter.
     """
     need = 2 * tiles + 2
     if x.shape[axis] < need:
@@ -37,7 +44,7 @@ def _even_odd(x, axis: int, tiles: int):
         x = jnp.pad(x, pads)
     x = lax.slice_in_dim(x, 0, need, axis=axis)
     pairs = x.reshape(x.shape[:axis] + (tiles + 1, 2) + x.shape[axis + 1:])
-    even, odd = jnp.take(pairs, 0, axis=axis + 1), jnp.take(pairs, 1, axis=axis + 1)
+    even, odd = _parts(pairs, axis + 1)
     rows = lambda a, start: lax.slice_in_dim(a, start, start + tiles, axis=axis)  # noqa: E731
     return rows(even, 0), rows(odd, 0), rows(even, 1), rows(odd, 1)
 
@@ -50,7 +57,7 @@ def _input_transform(x, axis: int, tiles: int):
 
 def _filter_transform(w, axis: int):
     """(g0, g0 + g1, g1) along ``axis`` (size 2) -> stacked on that axis (size 3)."""
-    g0, g1 = jnp.take(w, 0, axis=axis), jnp.take(w, 1, axis=axis)
+    g0, g1 = _parts(w, axis)
     return jnp.stack([g0, g0 + g1, g1], axis=axis)
 
 
@@ -72,11 +79,14 @@ def transformed_filter(w):
 
 def output_tiles(m, n: int, th: int, tw: int):
     """``[9, N*Th*Tw, C_out]`` GEMM products -> ``[N, 2*Th, 2*Tw, C_out]``."""
-    m = m.reshape(3, 3, n, th, tw, m.shape[-1])
+    m = _parts(m.reshape(3, 3, n, th, tw, m.shape[-1]), 0)
     rows = (m[0] + m[1], m[1] + m[2])                                     # [3, N, Th, Tw, O]
-    out = jnp.stack([jnp.stack([r[0] + r[1], r[1] + r[2]], axis=-2)      # [N, Th, Tw, 2, O]
-                     for r in rows], axis=2)                              # [N, Th, 2, Tw, 2, O]
-    return out.reshape(n, 2 * th, 2 * tw, m.shape[-1])
+    out = []
+    for r in rows:
+        r = _parts(r, 0)
+        out.append(jnp.stack([r[0] + r[1], r[1] + r[2]], axis=-2))       # [N, Th, Tw, 2, O]
+    out = jnp.stack(out, axis=2)                                          # [N, Th, 2, Tw, 2, O]
+    return out.reshape(n, 2 * th, 2 * tw, out.shape[-1])
 
 
 def _even_pad(xp):
@@ -133,14 +143,30 @@ def _five_points(x, axis: int, tiles: int):
     return e0 - o0, o0, e1 - o0, e1, o1 - e1
 
 
-def _point_filter(kernel, row, col):
-    """[C_in, C_out * len(row) * len(col)]: the filters of one 2-D point, its products side by
-    side (row entry major)."""
+def _groups():
+    """The 25 points grouped by how many products they feed (1, 2 or 4), and per group the
+    constant ``[P, width, 16]`` coefficients of each product's filter over the 16 kernel taps
+    (row-major ``4a + b``), with the product keys ``(rho_h, rho_w, m_h, m_w)`` in column order."""
+    groups = {1: [], 2: [], 4: []}
+    for i, row in enumerate(_POINTS):
+        for j, col in enumerate(_POINTS):
+            groups[len(row) * len(col)].append((i, j))
     out = []
-    for _, _, taps_h, sign_h in row:
-        for _, _, taps_w, sign_w in col:
-            out.append(sign_h * sign_w * sum(kernel[a, b] for a in taps_h for b in taps_w))
-    return jnp.concatenate(out, axis=-1)
+    for width, members in groups.items():
+        coef = np.zeros((len(members), width, 16), np.float32)
+        keys = []
+        for p, (i, j) in enumerate(members):
+            slots = [(h, w) for h in _POINTS[i] for w in _POINTS[j]]
+            keys.append([(h[0], w[0], h[1], w[1]) for h, w in slots])
+            for k, ((_, _, taps_h, sign_h), (_, _, taps_w, sign_w)) in enumerate(slots):
+                for a in taps_h:
+                    for b in taps_w:
+                        coef[p, k, 4 * a + b] = sign_h * sign_w
+        out.append((members, coef, keys))
+    return out
+
+
+_GROUPS = _groups()
 
 
 def conv_transpose4x4(x, kernel):
@@ -152,6 +178,11 @@ def conv_transpose4x4(x, kernel):
     tile, from 25 distinct transformed inputs (the phases share some, see _POINTS). The products
     are 3 GEMMs, grouped by how many phases a point feeds: 16 points x 1, 8 points x 2 (their
     filters side by side), 1 point x 4.
+
+    Written so that the backward pass has no pad-and-add chains (XLA:CPU evaluates every padded
+    term for every element: 14 ms for one kernel gradient): the filters are one small GEMM of
+    constant tap coefficients with the kernel (its transpose is a GEMM too), and the products
+    are taken apart with ``lax.split`` (its transpose is one concatenate).
     """
     n, h, w, c = x.shape
     o = kernel.shape[-1]
@@ -159,21 +190,17 @@ def conv_transpose4x4(x, kernel):
     xp = jnp.pad(x, ((0, 0), (1, 0), (1, 0), (0, 0)))      # the rest is padded by _even_odd
     points = [[q for q in _five_points(r, 2, tw)] for r in _five_points(xp, 1, th)]
     m_tiles = n * th * tw
-    groups = {1: [], 2: [], 4: []}
-    for i, row in enumerate(_POINTS):
-        for j, col in enumerate(_POINTS):
-            groups[len(row) * len(col)].append((i, j))
+    taps = kernel.reshape(16, c, o)
     m = {}                                    # (rho_h, rho_w, m_h, m_w) -> [N*Th*Tw, O]
-    for width, members in groups.items():
+    for members, coef, keys in _GROUPS:
+        width = coef.shape[1]
         a = jnp.stack([points[i][j].reshape(m_tiles, c) for i, j in members])
-        b = jnp.stack([_point_filter(kernel, _POINTS[i], _POINTS[j]) for i, j in members])
-        prod = _batched_gemm(a, b)                           # [P, tiles, width * O]
-        for p, (i, j) in enumerate(members):
-            k = 0
-            for ph, mh, _, _ in _POINTS[i]:
-                for pw, mw, _, _ in _POINTS[j]:
-                    m[ph, pw, mh, mw] = prod[p, :, k * o:(k + 1) * o]
-                    k += 1
+        b = jnp.einsum("pkt,tco->pcko", coef.astype(kernel.dtype), taps,
+                       precision=lax.Precision.HIGHEST)       # exact sums of taps on any backend
+        prod = _batched_gemm(a, b.reshape(len(members), c, width * o))   # [P, tiles, width*O]
+        for p_prod, p_keys in zip(lax.split(prod, (1,) * len(members), axis=0), keys):
+            for k_prod, key in zip(lax.split(p_prod, (o,) * width, axis=2), p_keys):
+                m[key] = k_prod.reshape(m_tiles, o)
     # Output transform (m0 + m1, m1 + m2) per axis, and the interleave: output row
     # 2 * (2t + i) + rho = 4t + (2i + rho).
     blocks = []
