@@ -132,30 +132,23 @@ def step_flops(setting: dict) -> float:
 
 def matmul_peak(dtype: str = "float32", runs: int = 7) -> float:
     """The machine's GEMM peak in FLOP/s: on CPU numpy's float32 GEMM (OpenBLAS, 2048^3), on an
-    accelerator jax's GEMM of the compute dtype (8192^3); best of several runs."""
-    if jax.default_backend() != "cpu":
-        return _device_matmul_peak(dtype, 8192, runs)
-    n = 2048
-    a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
-    b = a.T.copy()
-    a @ b
+    accelerator jax's GEMM of the compute dtype (8192^3); best of several runs after one warm-up."""
+    if jax.default_backend() == "cpu":
+        n = 2048
+        a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
+        b = a.T.copy()
+        gemm = lambda: a @ b  # noqa: E731
+    else:
+        import jax.numpy as jnp
+        n = 8192
+        a = b = jax.random.normal(jax.random.key(0), (n, n), jnp.dtype(dtype))
+        dot = jax.jit(jnp.dot)
+        gemm = lambda: dot(a, b).block_until_ready()  # noqa: E731
+    gemm()
     rates = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        a @ b
-        rates.append(2 * n ** 3 / (time.perf_counter() - t0))
-    return float(np.max(rates))
-
-
-def _device_matmul_peak(dtype: str, n: int, runs: int) -> float:
-    import jax.numpy as jnp
-    a = jax.random.normal(jax.random.key(0), (n, n), jnp.dtype(dtype))
-    dot = jax.jit(jnp.dot)
-    dot(a, a).block_until_ready()
-    rates = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        dot(a, a).block_until_ready()
+        gemm()
         rates.append(2 * n ** 3 / (time.perf_counter() - t0))
     return float(np.max(rates))
 

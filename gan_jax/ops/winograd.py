@@ -198,9 +198,9 @@ def conv_transpose4x4(x, kernel):
         b = jnp.einsum("pkt,tco->pcko", coef.astype(kernel.dtype), taps,
                        precision=lax.Precision.HIGHEST)       # exact sums of taps on any backend
         prod = _batched_gemm(a, b.reshape(len(members), c, width * o))   # [P, tiles, width*O]
-        for p_prod, p_keys in zip(lax.split(prod, (1,) * len(members), axis=0), keys):
-            for k_prod, key in zip(lax.split(p_prod, (o,) * width, axis=2), p_keys):
-                m[key] = k_prod.reshape(m_tiles, o)
+        for p_prod, p_keys in zip(_parts(prod, 0), keys):
+            for k_prod, key in zip(lax.split(p_prod, (o,) * width, axis=1), p_keys):
+                m[key] = k_prod
     # Output transform (m0 + m1, m1 + m2) per axis, and the interleave: output row
     # 2 * (2t + i) + rho = 4t + (2i + rho).
     blocks = []
