@@ -34,7 +34,8 @@ import numpy as np  # noqa: E402
 
 from gan_jax.data.images import load_images, to_model_range  # noqa: E402
 from gan_jax.metrics import compare  # noqa: E402
-from gan_jax.metrics.features.inception import InceptionExtractor, InceptionV3  # noqa: E402
+from gan_jax.metrics.features.inception import InceptionV3  # noqa: E402
+from gan_jax.metrics.features.inception_extractor import InceptionExtractor  # noqa: E402
 from gan_jax.metrics.features.lenet import MnistExtractor  # noqa: E402
 from gan_jax.metrics.frechet import frechet_distance, gaussian_statistics  # noqa: E402
 

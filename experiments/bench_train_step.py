@@ -17,7 +17,7 @@ space) and Adam settings in eager mode: zero_grad, forward, backward, step for D
 fakes), then for G. Real minibatches are drawn at random from a tensor held in memory: the same
 uint8 images gan_jax trains on, or for a toy distribution a pool of pre-drawn samples.
 
-Hygiene (DESIGN.md, "Benchmark hygiene"): both frameworks are built in this one process and
+Hygiene (docs/design.md, "Benchmark hygiene"): both frameworks are built in this one process and
 warmed up (compiled) first; rounds of about `--round-seconds` each are then interleaved (the
 contenders' order rotates every round), each round ends blocked on its results, and the table
 reports the median steps/s over the rounds and the ratio of medians. PyTorch gets

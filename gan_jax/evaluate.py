@@ -88,7 +88,7 @@ def read_images(path: str) -> np.ndarray:
 def compare_sets(real: np.ndarray, fake: np.ndarray, metrics, features: str = "auto",
                  inception_weights=None) -> dict:
     """The metrics of image set `fake` against `real` (both [N, H, W, C] in [-1, 1])."""
-    from gan_jax.evaluation import make_extractor
+    from gan_jax.evaluators import make_extractor
     from gan_jax.metrics import compare
     if real.shape[1:] != fake.shape[1:]:
         raise GanJaxError(f"the two sets differ in image shape: {real.shape[1:]} vs "
@@ -135,7 +135,7 @@ def evaluate_workdir(workdir: str, metrics="auto", features="auto", num_samples=
     from gan_jax.train.restore import load_run
     from gan_jax.train.workdir import write_json
     run = load_run(workdir, step=step, use_ema=use_ema)
-    evaluator = Evaluator(run.spec, run.data, run.config, metrics=metrics, features=features,
+    evaluator = Evaluator(run.spec, None, run.config, metrics=metrics, features=features,
                           num_samples=num_samples, baseline=baseline,
                           inception_weights=inception_weights or run.config.eval.inception_weights
                           or None)
@@ -185,6 +185,11 @@ def _two_paths_after_compare(argv):
     return out
 
 
-if __name__ == "__main__":
+def run():
+    """The console script gan-jax-evaluate."""
     define_flags()
     app.run(main, argv=_two_paths_after_compare(sys.argv))
+
+
+if __name__ == "__main__":
+    run()

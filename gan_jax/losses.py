@@ -1,4 +1,12 @@
-"""The original GAN losses (Goodfellow et al., 2014), computed from discriminator logits.
+"""The GAN losses, computed from the discriminator's outputs: the original GAN's (Goodfellow et
+al., 2014) and the loss zoo (least squares, Wasserstein, hinge), named as in TF-GAN.
+
+`LOSSES` pairs a discriminator loss with a generator loss under one name (config key
+`loss.name`); `get_loss(name)` looks one up. Penalties on D's gradients (WGAN-GP, R1, R2) are
+in `gan_jax.penalties`.
+
+The original GAN
+----------------
 
 The discriminator outputs a logit ``l`` and ``D = sigmoid(l)``. The two-player value function is
 
@@ -26,11 +34,20 @@ Generator losses (``fake_logits`` are D's logits on G(z)):
   every fake logit in the same direction (up), so they share the fixed points of the game
   dynamics; only the gradient magnitudes differ.
 
+The zoo (``d`` = D's raw output, no sigmoid):
+
+* ``least_squares`` (LSGAN, Mao et al. 2017, labels a = 0, b = c = 1):
+  D: ``1/2 E[(d(x) - 1)^2] + 1/2 E[d(G(z))^2]``;  G: ``1/2 E[(d(G(z)) - 1)^2]``.
+* ``wasserstein`` (WGAN, Arjovsky et al. 2017; the critic needs a Lipschitz constraint: weight
+  clipping, or the gradient penalty of WGAN-GP): D: ``E[d(G(z))] - E[d(x)]``;  G: ``-E[d(G(z))]``.
+* ``hinge`` (Lim & Ye 2017; Miyato et al. 2018 with spectral norm):
+  D: ``E[relu(1 - d(x))] + E[relu(1 + d(G(z)))]``;  G: ``-E[d(G(z))]``.
+
 All expectations are means over every element of the logit arrays, so a logit array of any shape
 (``(N,)``, ``(N, 1)``, or PatchGAN's ``(N, h, w, 1)``) gives one scalar.
 """
 
-from typing import Callable, Dict
+from typing import Callable, Dict, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -94,3 +111,68 @@ def get_generator_loss(name: str) -> GeneratorLoss:
         raise GanJaxError(
             f'unknown generator loss {name!r}; valid names are {valid}. '
             'Set the config field to one of them.') from None
+
+
+# ---------------------------------------------------------------------------------------------
+# TF-GAN names for the original GAN's losses.
+
+minimax_discriminator_loss = discriminator_loss
+minimax_generator_loss = generator_loss_saturating
+non_saturating_generator_loss = generator_loss_non_saturating
+
+
+# ---------------------------------------------------------------------------------------------
+# The zoo.
+
+def least_squares_discriminator_loss(real_outputs: Array, fake_outputs: Array) -> Array:
+    """LSGAN's D loss 1/2 E[(D(x) - 1)^2] + 1/2 E[D(G(z))^2] (real label 1, fake label 0)."""
+    return 0.5 * jnp.mean(jnp.square(real_outputs - 1.0)) + 0.5 * jnp.mean(jnp.square(fake_outputs))
+
+
+def least_squares_generator_loss(fake_outputs: Array) -> Array:
+    """LSGAN's G loss 1/2 E[(D(G(z)) - 1)^2]."""
+    return 0.5 * jnp.mean(jnp.square(fake_outputs - 1.0))
+
+
+def wasserstein_discriminator_loss(real_outputs: Array, fake_outputs: Array) -> Array:
+    """The critic's loss E[D(G(z))] - E[D(x)] (minimising it maximises the Kantorovich-Rubinstein
+    estimate E[D(x)] - E[D(G(z))] of the Wasserstein-1 distance)."""
+    return jnp.mean(fake_outputs) - jnp.mean(real_outputs)
+
+
+def wasserstein_generator_loss(fake_outputs: Array) -> Array:
+    """The generator's WGAN loss -E[D(G(z))]."""
+    return -jnp.mean(fake_outputs)
+
+
+def hinge_discriminator_loss(real_outputs: Array, fake_outputs: Array) -> Array:
+    """The hinge D loss E[relu(1 - D(x))] + E[relu(1 + D(G(z)))]."""
+    return jnp.mean(jax.nn.relu(1.0 - real_outputs)) + jnp.mean(jax.nn.relu(1.0 + fake_outputs))
+
+
+hinge_generator_loss = wasserstein_generator_loss   # -E[D(G(z))], as in SN-GAN and BigGAN
+
+
+class LossPair(NamedTuple):
+    """A discriminator loss and the generator loss played against it."""
+    d: Callable[[Array, Array], Array]       # (real outputs, fake outputs) -> scalar
+    g: Callable[[Array], Array]              # (fake outputs) -> scalar
+    probabilities: bool                      # D's output is a logit of a probability (sigmoid)
+
+
+LOSSES: Dict[str, LossPair] = {
+    "non_saturating": LossPair(minimax_discriminator_loss, non_saturating_generator_loss, True),
+    "minimax": LossPair(minimax_discriminator_loss, minimax_generator_loss, True),
+    "least_squares": LossPair(least_squares_discriminator_loss, least_squares_generator_loss,
+                              False),
+    "wasserstein": LossPair(wasserstein_discriminator_loss, wasserstein_generator_loss, False),
+    "hinge": LossPair(hinge_discriminator_loss, hinge_generator_loss, False),
+}
+
+
+def get_loss(name: str) -> LossPair:
+    """The (D loss, G loss) pair called ``name`` (config key loss.name), or GanJaxError listing
+    the valid names."""
+    if name not in LOSSES:
+        raise GanJaxError(f"unknown loss.name {name!r}; valid: {sorted(LOSSES)}")
+    return LOSSES[name]

@@ -11,6 +11,9 @@ Every latent comes from `spec.latent(jax.random.key(seed), index)`: sample i of 
   pair), and a GIF plays the walks forwards and back.
 - arithmetic: rows a, b and c show the chosen samples with the image of their mean latent in the
   last column; the last row shows the image of mean(a) - mean(b) + mean(c) (as in Figure 7).
+A conditional run (gan.family='conditional') generates for labels: `--label 7` (every image),
+or `--labels 0,1,2` (grid: one row per label, the same --per_row latents in every row); by
+default the grid has one row per class (up to 10) and the latent walks use label 0.
 Files go to --out: a .png path (the GIF beside it), or a directory, default DIR/latent/, where they
 are named MODE_stepSTEP[_ema]_seedSEED.png/.gif. Their paths are printed. --step picks a
 checkpoint (default: the latest); --no_ema uses G itself where the run kept an EMA of G. The same
@@ -38,8 +41,25 @@ def _check_latent_model(run):
                           f"the run in {run.workdir} generates {run.config.data.name!r} data")
 
 
-def _generate(run, z):
-    """Images [n, H, W, C] in [-1, 1] from latents z [n, latent_dim]."""
+def check_labels(run, labels):
+    """`labels` (ints) checked against the run: None for an unconditional run without labels."""
+    k = run.spec.num_classes
+    if not labels:
+        return None
+    if k == 0:
+        raise GanJaxError(f"the run in {run.workdir} is unconditional (family "
+                          f"{run.config.gan.family!r}): drop --label/--labels")
+    bad = [v for v in labels if not 0 <= v < k]
+    if bad:
+        raise GanJaxError(f"labels {bad} out of range: this run has {k} classes, 0..{k - 1}")
+    return list(labels)
+
+
+def _generate(run, z, labels=None):
+    """Images [n, H, W, C] in [-1, 1] from latents z [n, latent_dim] (and their labels)."""
+    if run.spec.num_classes:
+        cond = jnp.asarray(labels if labels is not None else [0] * z.shape[0], jnp.int32)
+        return np.asarray(jax.jit(run.spec.generate)(run.g_variables, z, cond))
     return np.asarray(jax.jit(run.spec.generate)(run.g_variables, z))
 
 
@@ -59,17 +79,33 @@ def output_paths(run, out, mode: str, seed: int):
     return png, png[:-len(".png")] + ".gif"
 
 
-def write_grid(run, seed: int = 0, num: int = 64, out=None) -> list:
-    """A PNG grid of samples 0..num-1; returns [its path]."""
+def write_grid(run, seed: int = 0, num: int = 64, out=None, label=None, labels=None,
+               per_row: int = 8) -> list:
+    """A PNG grid of samples 0..num-1 (for a conditional run: all for `label`, or one row of
+    `per_row` samples per entry of `labels`, by default per class); returns [its path]."""
     _check_latent_model(run)
-    if num < 1:
-        raise GanJaxError(f"--num must be at least 1, got {num}")
+    if num < 1 or per_row < 1:
+        raise GanJaxError(f"--num and --per_row must be at least 1, got {num} and {per_row}")
+    if label is not None and labels:
+        raise GanJaxError("give --label or --labels, not both")
+    if label is not None:
+        check_labels(run, [label])
+        png, _ = output_paths(run, out, f"grid_label{label}", seed)
+        return [viz.save_image_grid(_generate(run, seeded_latents(run, seed, num),
+                                              [label] * num), png)]
+    if labels or run.spec.num_classes:
+        rows = check_labels(run, labels) or list(range(min(run.spec.num_classes, 10)))
+        z = jnp.tile(seeded_latents(run, seed, per_row), (len(rows), 1))
+        png, _ = output_paths(run, out, "grid_labels", seed)
+        images = _generate(run, z, [r for r in rows for _ in range(per_row)])
+        return [viz.save_image_grid(images, png, nrow=per_row)]
     png, _ = output_paths(run, out, "grid", seed)
     return [viz.save_image_grid(_generate(run, seeded_latents(run, seed, num)), png)]
 
 
 def write_interpolation(run, seed: int = 0, pairs: int = 4, steps: int = 8,
-                        method: str = "slerp", out=None, duration_ms: int = 120) -> list:
+                        method: str = "slerp", out=None, duration_ms: int = 120,
+                        label=None) -> list:
     """Walks from sample p to sample pairs + p, p < pairs: a PNG grid with one row per pair and
     one column per step, and a GIF that plays the steps forwards and back; returns both paths."""
     _check_latent_model(run)
@@ -77,7 +113,9 @@ def write_interpolation(run, seed: int = 0, pairs: int = 4, steps: int = 8,
         raise GanJaxError(f"--pairs must be at least 1, got {pairs}")
     z = seeded_latents(run, seed, 2 * pairs)
     walks = latent_space.interpolation_latents(z[:pairs], z[pairs:], steps, method)
-    images = _generate(run, walks.reshape((pairs * steps, -1)))
+    check_labels(run, [label] if label is not None else [])
+    images = _generate(run, walks.reshape((pairs * steps, -1)),
+                       None if label is None else [label] * (pairs * steps))
     png, gif = output_paths(run, out, f"interpolate_{method}", seed)
     viz.save_image_grid(images, png, nrow=steps)
     by_step = images.reshape((pairs, steps) + images.shape[1:])
@@ -87,7 +125,7 @@ def write_interpolation(run, seed: int = 0, pairs: int = 4, steps: int = 8,
     return [png, gif]
 
 
-def write_arithmetic(run, a, b, c, seed: int = 0, num: int = 64, out=None) -> list:
+def write_arithmetic(run, a, b, c, seed: int = 0, num: int = 64, out=None, label=None) -> list:
     """The picture of mean(z[a]) - mean(z[b]) + mean(z[c]), indices into samples 0..num-1:
     rows a, b, c with their mean's image last, then a row ending in the result; returns [path]."""
     _check_latent_model(run)
@@ -95,8 +133,10 @@ def write_arithmetic(run, a, b, c, seed: int = 0, num: int = 64, out=None) -> li
     groups = [latent_space.check_indices(g, num, f"--{name}")
               for name, g in zip("abc", (a, b, c))]
     means = latent_space.group_means(z, *groups)
-    result = means[0] - means[1] + means[2]
-    images = _generate(run, jnp.concatenate([z[np.concatenate(groups)], means, result[None]]))
+    result = latent_space.vector_arithmetic(z, *groups)
+    check_labels(run, [label] if label is not None else [])
+    rows = jnp.concatenate([z[np.concatenate(groups)], means, result[None]])
+    images = _generate(run, rows, None if label is None else [label] * rows.shape[0])
     cols = max(len(g) for g in groups) + 1
     cells = np.full((4 * cols,) + images.shape[1:], -1.0, images.dtype)  # black where empty
     start = 0
@@ -135,6 +175,9 @@ def define_flags():
     flags.DEFINE_list("b", [], "arithmetic: sample indices whose mean latent is subtracted")
     flags.DEFINE_list("c", [], "arithmetic: sample indices whose mean latent is added")
     flags.DEFINE_string("out", None, "output .png path or directory (default WORKDIR/latent/)")
+    flags.DEFINE_integer("label", None, "conditional runs: generate every image for this label")
+    flags.DEFINE_list("labels", [], "conditional runs, grid: one row per label (e.g. 0,1,2)")
+    flags.DEFINE_integer("per_row", 8, "grid with --labels: samples per row")
     flags.DEFINE_integer("step", None, "checkpoint step (default: the latest)")
     flags.DEFINE_bool("no_ema", False, "use G's own variables even where the run kept an EMA")
     flags.mark_flag_as_required("workdir")
@@ -149,13 +192,18 @@ def run_flags() -> list:
                               "--seed grid, e.g. --a 3,7 --b 5 --c 12)")
         for name, g in zip("abc", (a, b, c)):  # fail before loading anything
             latent_space.check_indices(g, FLAGS.num, f"--{name}")
+    labels = parse_indices(FLAGS.labels, "labels")
     run = load_run(FLAGS.workdir, step=FLAGS.step, use_ema=not FLAGS.no_ema)
     if FLAGS.mode == "grid":
-        return write_grid(run, FLAGS.seed, FLAGS.num, FLAGS.out)
+        return write_grid(run, FLAGS.seed, FLAGS.num, FLAGS.out, FLAGS.label, labels,
+                          FLAGS.per_row)
+    if labels:
+        raise GanJaxError("--labels makes a grid of rows; for --mode "
+                          f"{FLAGS.mode} give one --label")
     if FLAGS.mode == "interpolate":
         return write_interpolation(run, FLAGS.seed, FLAGS.pairs, FLAGS.steps, FLAGS.method,
-                                   FLAGS.out)
-    return write_arithmetic(run, a, b, c, FLAGS.seed, FLAGS.num, FLAGS.out)
+                                   FLAGS.out, label=FLAGS.label)
+    return write_arithmetic(run, a, b, c, FLAGS.seed, FLAGS.num, FLAGS.out, label=FLAGS.label)
 
 
 def main(argv):
@@ -170,6 +218,11 @@ def main(argv):
         print(path)
 
 
-if __name__ == "__main__":
+def run():
+    """The console script gan-jax-sample."""
     define_flags()
     app.run(main)
+
+
+if __name__ == "__main__":
+    run()

@@ -229,3 +229,24 @@ def save_curves(rows: Sequence[Dict[str, Any]], path: str,
         ax.legend(frameon=False)
     fig.tight_layout()
     return _save_figure(fig, path)
+
+
+def save_curve_panels(rows: Sequence[Dict[str, Any]], path: str,
+                      panels: Sequence[Any]) -> str:
+    """One panel per (title, keys) in ``panels``, each plotting its metrics against ``step``
+    from a list of metric dicts (metrics.jsonl); rows missing a key are skipped for that key."""
+    if not panels:
+        raise GanJaxError('save_curve_panels needs at least one (title, keys) panel.')
+    fig = _new_figure(6.0, 2.6 * len(panels))
+    axes = fig.subplots(len(panels), 1, squeeze=False)[:, 0]
+    for ax, (title, keys) in zip(axes, panels):
+        for key in keys:
+            points = [(r['step'], r[key]) for r in rows if key in r and 'step' in r]
+            if points:
+                steps, values = zip(*points)
+                ax.plot(steps, values, label=key, linewidth=1.0)
+        ax.set_title(title, fontsize=9)
+        ax.legend(frameon=False, fontsize=7)
+    axes[-1].set_xlabel('step')
+    fig.tight_layout()
+    return _save_figure(fig, path)

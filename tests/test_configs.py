@@ -10,11 +10,11 @@ import jax
 import numpy as np
 import pytest
 
-from gan_jax.build import build_data, build_gan
+from gan_jax.registry import make_spec as build_gan, make_stream as build_data
 from gan_jax.data.images import IMAGE_SHAPES
 from gan_jax.data.stream import ImageStream
 from gan_jax.errors import GanJaxError
-from gan_jax.train.__main__ import CONFIG_DIR, _load_config, available_configs
+from gan_jax.config import CONFIG_DIR, available_configs, load_experiment as _load_config
 from gan_jax.train.loop import check_intervals
 
 OFFLINE = ("mnist_offline", "stacked_mnist", "toy_1d", "ring", "grid")

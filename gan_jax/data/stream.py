@@ -5,70 +5,199 @@ Example number e (0, 1, 2, ...) of a run is item `perm_epoch[e mod N]` with epoc
 so the stream's whole state is one integer, its position (examples consumed); it is saved in each
 checkpoint and a resumed run reads exactly the batches the uninterrupted run would have.
 
-Host side, a batch is `{'index': int32 [..., B], 'x': uint8 [..., B, H, W, C], 'label': ...}`;
-`transform` runs on device inside the compiled step (uint8 -> float32 in [-1, 1], or sampling a
-toy distribution from each example's index).
+Host side, a batch is a dict of arrays: `{'index': int32 [..., B], 'x': uint8 [..., B, H, W, C],
+'label': int32 [..., B]}` for labelled images, `{'index', 'a', 'b'}` for paired or unpaired
+images. `transform(batch, key)` runs on device inside the compiled step: uint8 -> float32 in
+[-1, 1], then an optional per-example augmentation whose randomness is `fold_in(key, index)`
+(like the noise z), so resume and n-device equality still hold with augmentation on.
+
+Constructors: `ImageStream(images, labels)` (labelled or not), `PairedStream(a, b)` (example i
+of A goes with example i of B: Pix2Pix), `UnpairedStream(a, b)` (A and B shuffled independently:
+CycleGAN), `ToyStream(distribution)` (sampled on device from each example's index).
 """
 import functools
+from typing import Callable, Dict, Optional, Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gan_jax.data.catalog import DataInfo
 from gan_jax.errors import GanJaxError
 
+Augment = Callable[[Dict[str, jax.Array], jax.Array], Dict[str, jax.Array]]
 
-class ImageStream:
+
+def check_images(images, what: str = "training images") -> np.ndarray:
+    if not isinstance(images, np.ndarray) or images.dtype != np.uint8 or images.ndim != 4:
+        raise GanJaxError(
+            f"{what} must be a uint8 array [N, H, W, C] in 0..255; got "
+            f"{getattr(images, 'dtype', type(images))} of shape {np.shape(images)}. Convert "
+            "with np.clip(np.round((x + 1) * 127.5), 0, 255).astype(np.uint8) from [-1, 1], "
+            "or add a channel axis with x[..., None]")
+    if len(images) == 0:
+        raise GanJaxError(f"{what} are empty (shape {images.shape}); the data set has no examples")
+    return images
+
+
+def _items(position: int, count: int, batch_size: int, n: int, permutation):
+    """(example numbers e [count * B], item numbers perm_{e // n}[e mod n])."""
+    e = position + np.arange(count * batch_size, dtype=np.int64)
+    items = np.empty_like(e)
+    for epoch in np.unique(e // n):
+        sel = e // n == epoch
+        items[sel] = permutation(int(epoch))[e[sel] % n]
+    return e, items
+
+
+def _index(e, count: int, batch_size: int):
+    return (e % 2**31).astype(np.int32).reshape(count, batch_size)
+
+
+class ArrayStream:
+    """Examples drawn together from arrays of equal length: `arrays[name][item]` for every name.
+
+    `image_fields` are uint8 images, converted to [-1, 1] and augmented by `transform`; the
+    other fields (labels) pass through. `stream_id` separates the permutations of streams that
+    share a seed (UnpairedStream)."""
     kind = "image"
 
-    def __init__(self, images: np.ndarray, labels=None, seed: int = 0):
-        if not isinstance(images, np.ndarray) or images.dtype != np.uint8 or images.ndim != 4:
-            raise GanJaxError(
-                f"training images must be a uint8 array [N, H, W, C] in 0..255; got "
-                f"{getattr(images, 'dtype', type(images))} of shape {np.shape(images)}. Convert "
-                "with np.clip(np.round((x + 1) * 127.5), 0, 255).astype(np.uint8) from [-1, 1], "
-                "or add a channel axis with x[..., None]")
-        self.images = images
-        self.labels = None if labels is None else np.asarray(labels, np.int32)
+    def __init__(self, arrays: Dict[str, np.ndarray], seed: int = 0,
+                 image_fields: Sequence[str] = ("x",), augment: Optional[Augment] = None,
+                 name: str = "images", num_classes: int = 0, stream_id: Optional[int] = None):
+        lengths = {k: len(v) for k, v in arrays.items()}
+        if len(set(lengths.values())) != 1:
+            raise GanJaxError(f"the arrays of one stream must have equal lengths, got {lengths}")
+        for k in image_fields:
+            check_images(arrays[k], f"training images {k!r}")
+        self.arrays = arrays
         self.seed = seed
-        self.example_shape = images.shape[1:]
+        self.image_fields = tuple(image_fields)
+        self.augment = augment
+        self.stream_id = stream_id
+        self.size = next(iter(lengths.values()))
+        shape = tuple(arrays[self.image_fields[0]].shape[1:])
+        self.info = DataInfo(name, "image", shape, num_classes=num_classes,
+                             fields=self.image_fields)
+
+    @property
+    def example_shape(self):
+        return self.info.example_shape
 
     @functools.lru_cache(maxsize=4)
     def _permutation(self, epoch: int):
-        return np.random.default_rng([self.seed, epoch]).permutation(len(self.images))
+        seed = [self.seed, epoch] if self.stream_id is None else [self.seed, self.stream_id, epoch]
+        return np.random.default_rng(seed).permutation(self.size)
 
     def batches(self, position: int, count: int, batch_size: int) -> dict:
         """`count` consecutive batches from example `position` on, stacked: [count, B, ...]."""
-        e = position + np.arange(count * batch_size, dtype=np.int64)
-        n = len(self.images)
-        items = np.empty_like(e)
-        for epoch in np.unique(e // n):
-            sel = e // n == epoch
-            items[sel] = self._permutation(int(epoch))[e[sel] % n]
-        out = {"index": (e % 2**31).astype(np.int32).reshape(count, batch_size),
-               "x": self.images[items].reshape((count, batch_size) + self.example_shape)}
-        if self.labels is not None:
-            out["label"] = self.labels[items].reshape(count, batch_size)
+        e, items = _items(position, count, batch_size, self.size, self._permutation)
+        out = {"index": _index(e, count, batch_size)}
+        for k, v in self.arrays.items():
+            out[k] = v[items].reshape((count, batch_size) + v.shape[1:])
         return out
 
-    @staticmethod
-    def transform(batch):
-        return {**batch, "x": batch["x"].astype(jnp.float32) / 127.5 - 1.0}
+    def transform(self, batch, key=None):
+        """On device: image fields uint8 -> float32 in [-1, 1], then the augmentation of each
+        example with key fold_in(key, index)."""
+        out = dict(batch)
+        for k in self.image_fields:
+            out[k] = batch[k].astype(jnp.float32) / 127.5 - 1.0
+        if self.augment is not None:
+            out.update(augment_examples(self.augment, {k: out[k] for k in self.image_fields},
+                                        batch["index"], key))
+        return out
+
+
+def augment_examples(augment: Augment, images: Dict[str, jax.Array], index, key):
+    """`augment(example_images, fold_in(key, index_i))` for every example i of a batch of any
+    leading shape (the images' leading axes are those of `index`)."""
+    if key is None:
+        raise GanJaxError("this stream augments its examples and needs a key: transform(batch, key)")
+    lead = index.shape
+    flat = {k: v.reshape((-1,) + v.shape[len(lead):]) for k, v in images.items()}
+    keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(index.reshape(-1).astype(jnp.uint32))
+    out = jax.vmap(augment)(flat, keys)
+    return {k: v.reshape(lead + v.shape[1:]) for k, v in out.items()}
+
+
+class ImageStream(ArrayStream):
+    """Labelled (or unlabelled) images: batches `{'index', 'x', 'label'}`."""
+
+    def __init__(self, images: np.ndarray, labels=None, seed: int = 0,
+                 augment: Optional[Augment] = None, name: str = "images", num_classes: int = 0):
+        images = check_images(images)
+        arrays = {"x": images}
+        if labels is not None:
+            arrays["label"] = np.asarray(labels, np.int32)
+            num_classes = num_classes or int(arrays["label"].max()) + 1
+        super().__init__(arrays, seed, ("x",), augment, name, num_classes)
+        self.images = images
+        self.labels = arrays.get("label")
+
+
+class PairedStream(ArrayStream):
+    """Aligned pairs (example i of A belongs with example i of B): batches `{'index', 'a', 'b'}`,
+    augmented together (one key per pair, e.g. the same random crop for input and target)."""
+
+    def __init__(self, a: np.ndarray, b: np.ndarray, seed: int = 0,
+                 augment: Optional[Augment] = None, name: str = "pairs"):
+        super().__init__({"a": a, "b": b}, seed, ("a", "b"), augment, name)
+
+
+class UnpairedStream:
+    """Two unaligned sets, each shuffled by its own permutation (CycleGAN): batches
+    `{'index', 'a', 'b'}` where 'a' and 'b' are unrelated examples; one position for both."""
+    kind = "image"
+
+    def __init__(self, a: np.ndarray, b: np.ndarray, seed: int = 0,
+                 augment: Optional[Augment] = None, name: str = "unpaired"):
+        self.a = ArrayStream({"a": a}, seed, ("a",), None, name, stream_id=0)
+        self.b = ArrayStream({"b": b}, seed, ("b",), None, name, stream_id=1)
+        self.augment = augment
+        self.info = DataInfo(name, "image", tuple(a.shape[1:]), fields=("a", "b"))
+
+    @property
+    def example_shape(self):
+        return self.info.example_shape
+
+    def batches(self, position: int, count: int, batch_size: int) -> dict:
+        a = self.a.batches(position, count, batch_size)
+        return {**a, "b": self.b.batches(position, count, batch_size)["b"]}
+
+    def transform(self, batch, key=None):
+        out = dict(batch)
+        for k in ("a", "b"):
+            out[k] = batch[k].astype(jnp.float32) / 127.5 - 1.0
+        if self.augment is not None:
+            for k in ("a", "b"):    # independent draws for the two unrelated examples
+                out.update(augment_examples(self.augment, {k: out[k]}, batch["index"],
+                                            jax.random.fold_in(key, 1 + (k == "b"))))
+        return out
 
 
 class ToyStream:
+    """Examples of a toy distribution, sampled on device from each example's index with the
+    data's own key (derived from the seed): `{'index'}` host side, `{'index', 'x'}` after
+    `transform`."""
     kind = "toy"
 
     def __init__(self, distribution, seed: int = 0):
         self.distribution = distribution
-        self.example_shape = (distribution.dim,)
+        self.info = DataInfo(distribution.name, "toy", (distribution.dim,),
+                             distribution=distribution)
         self._key = jax.random.fold_in(jax.random.key(seed), 0x7D47A)  # the data's own key
+
+    @property
+    def example_shape(self):
+        return self.info.example_shape
 
     def batches(self, position: int, count: int, batch_size: int) -> dict:
         e = position + np.arange(count * batch_size, dtype=np.int64)
-        return {"index": (e % 2**31).astype(np.int32).reshape(count, batch_size)}
+        return {"index": _index(e, count, batch_size)}
 
-    def transform(self, batch):
+    def transform(self, batch, key=None):
+        del key  # the toy's examples depend on their index and the data's key only
         index = batch["index"]
         x = self.distribution.sample(self._key, index.reshape(-1))
         return {**batch, "x": x.reshape(index.shape + self.example_shape)}

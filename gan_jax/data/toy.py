@@ -13,10 +13,27 @@ import jax.numpy as jnp
 import numpy as np
 
 from gan_jax.errors import GanJaxError
-from gan_jax.metrics.modes import grid_centres, ring_centres
 
 TOY_DATASETS = ("toy_1d", "ring", "grid")
+RING_STD = 0.02
+GRID_STD = 0.05
 DISTRIBUTIONS_1D = ("gaussian", "mixture")
+
+
+def ring_centres(num_modes: int = 8, radius: float = 2.0) -> np.ndarray:
+    """``(num_modes, 2)`` centres at angles 2 pi k / num_modes on a circle of ``radius``."""
+    angles = 2.0 * np.pi * np.arange(num_modes) / num_modes
+    return radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+
+
+def grid_centres(side: int = 5, spacing: float = 2.0) -> np.ndarray:
+    """``(side**2, 2)`` centres of a square grid centred on 0 ({-4, ..., 4}^2 by default).
+
+    Row-major order: centre k = (xs[k // side], xs[k % side]) with xs = spacing * (i - (side-1)/2).
+    """
+    xs = spacing * (np.arange(side) - (side - 1) / 2.0)
+    gx, gy = np.meshgrid(xs, xs, indexing='ij')
+    return np.stack([gx.reshape(-1), gy.reshape(-1)], axis=1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,7 +90,7 @@ def make_toy(cfg) -> ToyDistribution:
                                np.array(stds, np.float64), np.array(weights, np.float64))
     if cfg.name in ("ring", "grid"):
         centres = ring_centres() if cfg.name == "ring" else grid_centres()
-        std = 0.02 if cfg.name == "ring" else 0.05
+        std = RING_STD if cfg.name == "ring" else GRID_STD
         k = len(centres)
         return ToyDistribution(cfg.name, 2, np.asarray(centres, np.float64), np.full(k, std),
                                np.full(k, 1.0 / k))

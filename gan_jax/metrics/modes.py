@@ -1,6 +1,7 @@
 """Mode-collapse measures for the 2-D Gaussian-mixture benchmarks.
 
-Data sets (equal-weight mixtures of isotropic Gaussians):
+Data sets (equal-weight mixtures of isotropic Gaussians; their centres and stds are defined in
+`gan_jax.data.toy`, and the statistics below take them as arguments):
 
 * ring: 8 Gaussians evenly spaced on a circle of radius 2, std 0.02 (Metz et al., 2017,
   "Unrolled Generative Adversarial Networks", Figure 1);
@@ -37,26 +38,8 @@ import numpy as np
 
 from gan_jax.errors import GanJaxError
 
-RING_STD = 0.02
-GRID_STD = 0.05
 HIGH_QUALITY_STDS = 3.0
 DEFAULT_MIN_COUNT = 1
-
-
-def ring_centres(num_modes: int = 8, radius: float = 2.0) -> np.ndarray:
-    """``(num_modes, 2)`` centres at angles 2 pi k / num_modes on a circle of ``radius``."""
-    angles = 2.0 * np.pi * np.arange(num_modes) / num_modes
-    return radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
-
-
-def grid_centres(side: int = 5, spacing: float = 2.0) -> np.ndarray:
-    """``(side**2, 2)`` centres of a square grid centred on 0 ({-4, ..., 4}^2 by default).
-
-    Row-major order: centre k = (xs[k // side], xs[k % side]) with xs = spacing * (i - (side-1)/2).
-    """
-    xs = spacing * (np.arange(side) - (side - 1) / 2.0)
-    gx, gy = np.meshgrid(xs, xs, indexing='ij')
-    return np.stack([gx.reshape(-1), gy.reshape(-1)], axis=1)
 
 
 def mode_statistics(samples: np.ndarray, centres: np.ndarray, std: float,
@@ -66,7 +49,7 @@ def mode_statistics(samples: np.ndarray, centres: np.ndarray, std: float,
     Args:
         samples: ``(N, 2)`` generated points.
         centres: ``(K, 2)`` mixture means, e.g. ``ring_centres()``.
-        std: the mixture components' standard deviation (``RING_STD``, ``GRID_STD``).
+        std: the mixture components' standard deviation (``gan_jax.data.toy.RING_STD``, ``GRID_STD``).
         min_count: high-quality samples a mode needs to count as covered; None means
             ``DEFAULT_MIN_COUNT`` = 1 (VEEGAN / PacGAN).
 

@@ -147,7 +147,7 @@ def stacked_mnist_modes(images, classify: Callable[[np.ndarray], np.ndarray], *,
         of 10 ints, how many images' channel was classified as each digit -- a collapse
         confined to one channel shows there.
     """
-    from gan_jax.data.images import check_images   # shape / dtype / range checks with hints
+    from gan_jax.pixels import check_images   # shape / dtype / range checks with hints
 
     if not callable(classify):
         raise GanJaxError(f'classify must be a function from (M, 28, 28, 1) images to (M,) '

@@ -21,44 +21,31 @@ state and BatchNorm statistics stay float32; the convolutions, the projection an
 between them run in bfloat16 (weights cast at use, so gradients arrive in float32); G's images
 and D's logits are returned as float32, so losses, samples and metrics are unchanged in type.
 On CPU it is correct but not faster (XLA:CPU has no fast bfloat16 GEMM).
+
+Class conditioning (`num_classes` > 0; the conditional GAN family): G concatenates a learned
+per-class feature map (an embedding of the label, start x start x LABEL_CHANNELS) to its first
+feature map; D either concatenates a learned per-class image-sized map to its input as an extra
+channel (`conditioning='concat'`) or adds the projection term <embed(y), phi(x)> of Miyato &
+Koyama (2018) to its logit, phi(x) being D's last feature map summed over space
+(`conditioning='projection'`). With `num_classes=0` the networks are the plain DCGAN.
+
+D's options for the loss zoo: `norm` (BatchNorm by default; 'layer' or 'none' for a WGAN-GP
+critic, whose per-example gradient penalty BatchNorm would mix across the batch) and
+`spectral_norm` (every convolution spectrally normalised, Miyato et al. 2018).
 """
 from typing import Optional, Sequence, Tuple
 
 import flax.linen as nn
-import jax
 import jax.numpy as jnp
 
 from gan_jax.errors import GanJaxError
-from gan_jax.ops.conv_transpose import ALL_IMPLS, conv_transpose
-from gan_jax.ops.gemm_conv import strided_conv4x4_gemm
-from gan_jax.ops.winograd import strided_conv4x4
-
-CONV_IMPLS = ALL_IMPLS + ("fast",)
-THIN = 4      # layers with at most this many channels on one side use the 'gemm' form
-
-
-def resolve_impl(impl: str, c_in: int, c_out: int) -> str:
-    """The implementation one layer uses: ``impl`` itself, or for ``'fast'`` the fastest
-    measured for the backend and the layer's widths. On CPU (2 cores, bench_dcgan.py and
-    DESIGN.md): 'gemm' where one side has at most THIN channels (G's output, D's input),
-    'winograd' elsewhere. On GPU/TPU: 'xla' (the vendor convolutions; not measured here)."""
-    if impl not in CONV_IMPLS:
-        raise GanJaxError(f"unknown conv_impl {impl!r}; choose one of {CONV_IMPLS}.")
-    if impl != "fast":
-        return impl
-    if jax.default_backend() != "cpu":
-        return "xla"
-    return "gemm" if min(c_in, c_out) <= THIN else "winograd"
-
+from gan_jax.nets.layers import (CONDITIONINGS, ConvTranspose2D, StridedConv4x4, check_label,
+                                 check_norm, normalize, spectral, weight_init)
+from gan_jax.ops.choice import CONV_IMPLS, check_impl, resolve_impl  # noqa: F401 (re-exported)
 
 IMAGE_SIZES = (28, 32, 64)
 COMPUTE_DTYPES = ("float32", "bfloat16")
-weight_init = nn.initializers.normal(stddev=0.02)
-
-
-def bn_scale_init(key, shape, dtype=jnp.float32):
-    """BatchNorm scale ~ N(1, 0.02), as in the paper's reference code and PyTorch's example."""
-    return 1.0 + 0.02 * jax.random.normal(key, shape, dtype)
+LABEL_CHANNELS = 1     # channels of G's per-class feature map
 
 
 def stages(size: int) -> Tuple[int, int]:
@@ -90,133 +77,121 @@ def resolve_dtype(name: str):
     return jnp.dtype(name)
 
 
-def _batch_norm(h, train: bool, axis_name: Optional[str], name: str):
-    """BatchNorm whose training statistics span the ``axis_name`` devices (one global batch).
-    Statistics are reduced in float32 whatever ``h``'s dtype; the output keeps ``h``'s dtype."""
-    return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
-                        axis_name=axis_name if train else None, scale_init=bn_scale_init,
-                        bias_init=nn.initializers.zeros, dtype=h.dtype, name=name)(h)
-
-
-class ConvTranspose2D(nn.Module):
-    """Transposed convolution with PyTorch ``ConvTranspose2d`` semantics (NHWC, HWIO kernel).
-
-    The kernel ``[k, k, C_in, features]`` is used unflipped, so
-    ``kernel == torch_weight.transpose(2, 3, 0, 1)``. Output side ``(H-1)*stride + k - 2*padding``
-    (kernel 4, stride 2, padding 1 doubles it). ``impl`` picks the computation, see
-    `gan_jax.ops.conv_transpose.conv_transpose`.
-    """
-    features: int
-    kernel_size: int = 4
-    stride: int = 2
-    padding: int = 1
-    use_bias: bool = True
-    impl: str = "subpixel"              # one of CONV_IMPLS
-
-    @nn.compact
-    def __call__(self, x):
-        if x.ndim != 4:
-            raise GanJaxError(f"ConvTranspose2D takes NHWC input [N, H, W, C], got shape "
-                              f"{tuple(x.shape)}.")
-        impl = resolve_impl(self.impl, x.shape[-1], self.features)
-        k = self.kernel_size
-        kernel = self.param("kernel", weight_init, (k, k, x.shape[-1], self.features))
-        y = conv_transpose(x, kernel.astype(x.dtype), stride=self.stride, padding=self.padding,
-                           impl=impl)
-        if self.use_bias:
-            y = y + self.param("bias", nn.initializers.zeros, (self.features,)).astype(y.dtype)
-        return y
-
-
 class DCGANGenerator(nn.Module):
-    """z [B, latent] -> images [B, H, W, C] in [-1, 1] (tanh)."""
+    """z [B, latent] (and labels [B] when conditional) -> images [B, H, W, C] in [-1, 1] (tanh)."""
     image_shape: Sequence[int]          # (H, W, C), H == W in IMAGE_SIZES
     base_width: int = 64                # width of the last hidden stage; doubles per stage back
-    conv_impl: str = "fast"             # per layer, see resolve_impl; or one of CONV_IMPLS
+    conv_impl: str = "fast"             # per layer, see gan_jax.ops.choice; or one of CONV_IMPLS
     axis_name: Optional[str] = "batch"  # BatchNorm statistics are averaged over this device axis
     compute_dtype: str = "float32"      # | bfloat16: activations and GEMMs (see module doc)
+    num_classes: int = 0                # > 0: conditioned on a class label
 
     @nn.compact
-    def __call__(self, z, train: bool = True):
+    def __call__(self, z, train: bool = True, label=None):
         start, n = check_image_shape(self.image_shape, "DCGANGenerator image_shape")
         dtype = resolve_dtype(self.compute_dtype)
-        if self.conv_impl not in CONV_IMPLS:
-            raise GanJaxError(f"unknown conv_impl {self.conv_impl!r}; choose one of {CONV_IMPLS}.")
+        check_impl(self.conv_impl)
         if z.ndim != 2:
             raise GanJaxError(f"DCGANGenerator takes latent vectors [B, latent_dim], got shape "
                               f"{tuple(z.shape)}.")
+        label = check_label(label, self.num_classes, z.shape[0], "DCGANGenerator")
         width = self.base_width * 2 ** (n - 1)
         h = nn.Dense(start * start * width, use_bias=False, kernel_init=weight_init,
                      dtype=dtype, name="project")(z)
         h = h.reshape((z.shape[0], start, start, width))
-        h = nn.relu(_batch_norm(h, train, self.axis_name, "bn_project"))
+        h = nn.relu(normalize(h, "batch", train, self.axis_name, "bn_project"))
+        if label is not None:
+            maps = nn.Embed(self.num_classes, start * start * LABEL_CHANNELS,
+                            embedding_init=weight_init, name="label_maps")(label)
+            h = jnp.concatenate(
+                [h, maps.reshape((z.shape[0], start, start, LABEL_CHANNELS)).astype(h.dtype)], -1)
         for i in range(n - 1):
             width //= 2
             h = ConvTranspose2D(width, use_bias=False, impl=self.conv_impl, name=f"deconv_{i}")(h)
-            h = nn.relu(_batch_norm(h, train, self.axis_name, f"bn_{i}"))
+            h = nn.relu(normalize(h, "batch", train, self.axis_name, f"bn_{i}"))
         h = ConvTranspose2D(self.image_shape[-1], use_bias=True, impl=self.conv_impl,
                             name="deconv_out")(h)
         return jnp.tanh(h).astype(jnp.float32)
 
 
-class StridedConv4x4(nn.Module):
-    """Convolution 4x4, stride 2, padding 1 (PyTorch ``Conv2d(C, O, 4, 2, 1)``), HWIO kernel.
-
-    ``impl='winograd'`` computes it as F(2x2, 2x2) after space-to-depth
-    (`gan_jax.ops.winograd.strided_conv4x4`), ``'gemm'`` as im2col + one GEMM
-    (`gan_jax.ops.gemm_conv`), ``'fast'`` picks per layer (`resolve_impl`); the others use XLA's
-    convolution.
-    """
-    features: int
-    use_bias: bool = True
-    impl: str = "xla"
-
-    @nn.compact
-    def __call__(self, x):
-        impl = resolve_impl(self.impl, x.shape[-1], self.features)
-        kernel = self.param("kernel", weight_init,
-                            (4, 4, x.shape[-1], self.features)).astype(x.dtype)
-        even = x.shape[1] % 2 == 0 and x.shape[2] % 2 == 0
-        if impl == "winograd" and even:
-            y = strided_conv4x4(x, kernel)
-        elif impl == "gemm" and even:
-            y = strided_conv4x4_gemm(x, kernel)
-        else:
-            y = jax.lax.conv_general_dilated(x, kernel, (2, 2), ((1, 1), (1, 1)),
-                                             dimension_numbers=("NHWC", "HWIO", "NHWC"))
-        if self.use_bias:
-            y = y + self.param("bias", nn.initializers.zeros, (self.features,)).astype(y.dtype)
-        return y
-
-
 class DCGANDiscriminator(nn.Module):
-    """images [B, H, W, C] (H == W in IMAGE_SIZES, values in [-1, 1]) -> one logit per example [B].
-
-    D(x) = sigmoid(logit).
-    """
+    """images [B, H, W, C] (H == W in IMAGE_SIZES, values in [-1, 1]), and labels [B] when
+    conditional -> one logit per example [B]. D(x) = sigmoid(logit)."""
     base_width: int = 64
     axis_name: Optional[str] = "batch"
-    conv_impl: str = "fast"             # per layer, see resolve_impl; or one of CONV_IMPLS
+    conv_impl: str = "fast"             # per layer, see gan_jax.ops.choice; or one of CONV_IMPLS
     compute_dtype: str = "float32"      # | bfloat16: activations and GEMMs (see module doc)
+    norm: str = "batch"                 # after every conv but the first: batch | layer | none
+    spectral_norm: bool = False         # spectrally normalise every convolution
+    num_classes: int = 0                # > 0: conditioned on a class label
+    conditioning: str = "concat"        # concat | projection (when conditional)
 
     @nn.compact
-    def __call__(self, x, train: bool = True):
+    def __call__(self, x, train: bool = True, label=None):
         dtype = resolve_dtype(self.compute_dtype)
+        check_norm(self.norm)
         if x.ndim != 4:
             raise GanJaxError(f"DCGANDiscriminator takes images [B, H, W, C], got shape "
                               f"{tuple(x.shape)}.")
         if not jnp.issubdtype(x.dtype, jnp.floating):
             raise GanJaxError(f"DCGANDiscriminator takes float images in [-1, 1], got dtype "
                               f"{x.dtype}; scale uint8 data with x / 127.5 - 1.")
+        if self.conditioning not in CONDITIONINGS:
+            raise GanJaxError(f"unknown conditioning {self.conditioning!r}; valid: "
+                              f"{CONDITIONINGS}")
         _, n = check_image_shape(x.shape[1:], "DCGANDiscriminator input image shape")
+        label = check_label(label, self.num_classes, x.shape[0], "DCGANDiscriminator")
         h = x.astype(dtype)
+        if label is not None and self.conditioning == "concat":
+            side = x.shape[1]
+            maps = nn.Embed(self.num_classes, side * side, embedding_init=weight_init,
+                            name="label_maps")(label)
+            h = jnp.concatenate([h, maps.reshape((x.shape[0], side, side, 1)).astype(dtype)], -1)
         for i in range(n):
             first = i == 0
-            h = StridedConv4x4(self.base_width * 2 ** i, use_bias=first, impl=self.conv_impl,
-                               name=f"conv_{i}")(h)
+            conv = StridedConv4x4(self.base_width * 2 ** i, use_bias=first or self.norm == "none",
+                                  impl=self.conv_impl, name=f"conv_{i}")
+            h = spectral(conv, self.spectral_norm, train)(h)
             if not first:
-                h = _batch_norm(h, train, self.axis_name, f"bn_{i}")
+                name = f"bn_{i}" if self.norm == "batch" else f"{self.norm}_norm_{i}"
+                h = normalize(h, self.norm, train, self.axis_name, name)
             h = nn.leaky_relu(h, negative_slope=0.2)
-        logit = nn.Conv(1, h.shape[1:3], padding="VALID", kernel_init=weight_init, dtype=dtype,
-                        name="logit")(h)                   # covers the remaining 4x4 (7x7)
-        return logit.reshape((x.shape[0],)).astype(jnp.float32)
+        logit_layer = nn.Conv(1, h.shape[1:3], padding="VALID", kernel_init=weight_init,
+                              dtype=dtype, name="logit")            # covers the remaining 4x4 (7x7)
+        logit = spectral(logit_layer, self.spectral_norm, train)(h).reshape((x.shape[0],))
+        if label is not None and self.conditioning == "projection":
+            phi = h.astype(jnp.float32).sum(axis=(1, 2))                    # [B, C]
+            embed = nn.Embed(self.num_classes, phi.shape[-1], embedding_init=weight_init,
+                             name="label_projection")(label)
+            logit = logit.astype(jnp.float32) + jnp.sum(embed * phi, axis=-1)
+        return logit.astype(jnp.float32)
+
+
+def generator(config, info, num_classes: int = 0):
+    """G of model.* (g_width, conv_impl, compute_dtype) for image data `info`."""
+    m = config.model
+    _check_images(info)
+    return DCGANGenerator(image_shape=tuple(info.example_shape), base_width=m.g_width,
+                          conv_impl=m.conv_impl, compute_dtype=m.compute_dtype,
+                          num_classes=num_classes)
+
+
+def discriminator(config, info, num_classes: int = 0, conditioning: str = "concat"):
+    """D of model.* (d_width, conv_impl, compute_dtype, d_norm, spectral_norm)."""
+    m = config.model
+    _check_images(info)
+    return DCGANDiscriminator(base_width=m.d_width, conv_impl=m.conv_impl,
+                              compute_dtype=m.compute_dtype, norm=m.d_norm,
+                              spectral_norm=m.spectral_norm, num_classes=num_classes,
+                              conditioning=conditioning)
+
+
+def has_batch_norm(config, player: str) -> bool:
+    """Whether G ('g') or D ('d') normalises over the batch."""
+    return player == "g" or config.model.d_norm == "batch"
+
+
+def _check_images(info):
+    if info.kind != "image":
+        raise GanJaxError(f"model.arch='dcgan' needs image data, got data.name {info.name!r}; "
+                          "use arch 'mlp' for the toy distributions")

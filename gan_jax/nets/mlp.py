@@ -3,14 +3,24 @@
 Goodfellow et al. (2014) used MLPs for both players: G maps noise z to a sample, D maps a sample
 to one logit (D(x) = sigmoid(logit)). The same two modules serve the 1-D toy (out_shape=(1,)),
 the 2-D mixtures (out_shape=(2,)) and MNIST (out_shape=(28, 28, 1), tanh output in [-1, 1]).
+
+Class conditioning (`num_classes` > 0; Mirza & Osindero 2014): G sees [z, one_hot(y)] and D sees
+[x, one_hot(y)] (`conditioning='concat'`, the paper's joint input), or D adds the projection term
+<embed(y), h(x)> of Miyato & Koyama (2018) to its logit, h(x) being its last hidden layer
+(`conditioning='projection'`). `spectral_norm` normalises every Dense layer of D.
+
+`generator(config, info)` / `discriminator(config, info)` build them from a run's config
+(model.*) and its data (`gan_jax.data.info.DataInfo`); the net registry calls these.
 """
 import math
 from typing import Optional, Sequence
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 
 from gan_jax.errors import GanJaxError
+from gan_jax.nets.layers import CONDITIONINGS, check_label, spectral
 
 ACTIVATIONS = {
     "relu": nn.relu,
@@ -37,20 +47,25 @@ def get_activation(name: str):
 
 
 class MLPGenerator(nn.Module):
-    """z [B, latent] -> x [B, *out_shape]: Dense layers of `hidden` widths, then the output."""
+    """z [B, latent] (and labels [B] when conditional) -> x [B, *out_shape]: Dense layers of
+    `hidden` widths, then the output."""
     out_shape: Sequence[int]
     hidden: Sequence[int] = (128,)
     activation: str = "relu"
     output: str = "tanh"
     batch_norm: bool = False       # BatchNorm after each hidden Dense
     axis_name: Optional[str] = "batch"  # BatchNorm statistics are averaged over this device axis
+    num_classes: int = 0           # > 0: conditioned on a class label (one-hot joined to z)
 
     @nn.compact
-    def __call__(self, z, train: bool = True):
+    def __call__(self, z, train: bool = True, label=None):
         act = get_activation(self.activation)
         if self.output not in OUTPUTS:
             raise GanJaxError(f"unknown generator output {self.output!r}; valid: {sorted(OUTPUTS)}")
+        label = check_label(label, self.num_classes, z.shape[0], "MLPGenerator")
         h = z
+        if label is not None:
+            h = jnp.concatenate([z, jax.nn.one_hot(label, self.num_classes, dtype=z.dtype)], -1)
         for width in self.hidden:
             h = nn.Dense(width, use_bias=not self.batch_norm)(h)
             h = act(_maybe_batch_norm(h, self.batch_norm, train, self.axis_name))
@@ -59,18 +74,61 @@ class MLPGenerator(nn.Module):
 
 
 class MLPDiscriminator(nn.Module):
-    """x [B, ...] -> one logit per example [B]; D(x) = sigmoid(logit)."""
+    """x [B, ...] (and labels [B] when conditional) -> one logit per example [B];
+    D(x) = sigmoid(logit)."""
     hidden: Sequence[int] = (128,)
     activation: str = "leaky_relu"
     batch_norm: bool = False       # BatchNorm after each hidden Dense but the first
     axis_name: Optional[str] = "batch"
+    spectral_norm: bool = False    # spectrally normalise every Dense layer
+    num_classes: int = 0           # > 0: conditioned on a class label
+    conditioning: str = "concat"   # concat (one-hot joined to x) | projection
 
     @nn.compact
-    def __call__(self, x, train: bool = True):
+    def __call__(self, x, train: bool = True, label=None):
         act = get_activation(self.activation)
+        if self.conditioning not in CONDITIONINGS:
+            raise GanJaxError(f"unknown conditioning {self.conditioning!r}; valid: "
+                              f"{CONDITIONINGS}")
+        label = check_label(label, self.num_classes, x.shape[0], "MLPDiscriminator")
         h = x.reshape((x.shape[0], -1))
+        if label is not None and self.conditioning == "concat":
+            h = jnp.concatenate([h, jax.nn.one_hot(label, self.num_classes, dtype=h.dtype)], -1)
         for i, width in enumerate(self.hidden):
             norm = self.batch_norm and i > 0
-            h = nn.Dense(width, use_bias=not norm)(h)
+            h = spectral(nn.Dense(width, use_bias=not norm), self.spectral_norm, train)(h)
             h = act(_maybe_batch_norm(h, norm, train, self.axis_name))
-        return nn.Dense(1)(h)[:, 0]
+        logit = spectral(nn.Dense(1), self.spectral_norm, train)(h)[:, 0]
+        if label is not None and self.conditioning == "projection":
+            embed = nn.Embed(self.num_classes, h.shape[-1], name="label_projection")(label)
+            logit = logit + jnp.sum(embed * h, axis=-1)
+        return logit
+
+
+def generator(config, info, num_classes: int = 0):
+    """G of model.* for data `info` (its example shape), conditioned on `num_classes` labels."""
+    m = config.model
+    _float32_only(m)
+    return MLPGenerator(out_shape=tuple(info.example_shape), hidden=tuple(m.g_hidden),
+                        activation=m.g_activation, output=m.g_output, batch_norm=m.g_batch_norm,
+                        num_classes=num_classes)
+
+
+def discriminator(config, info, num_classes: int = 0, conditioning: str = "concat"):
+    """D of model.* (d_hidden, d_activation, d_batch_norm, spectral_norm)."""
+    m = config.model
+    _float32_only(m)
+    return MLPDiscriminator(hidden=tuple(m.d_hidden), activation=m.d_activation,
+                            batch_norm=m.d_batch_norm, spectral_norm=m.spectral_norm,
+                            num_classes=num_classes, conditioning=conditioning)
+
+
+def _float32_only(m):
+    if m.compute_dtype != "float32":
+        raise GanJaxError(f"model.compute_dtype={m.compute_dtype!r} is a DCGAN option; the "
+                          "MLP nets compute in float32 (set model.compute_dtype='float32')")
+
+
+def has_batch_norm(config, player: str) -> bool:
+    """Whether G ('g') or D ('d') of model.* normalises over the batch."""
+    return bool(config.model.g_batch_norm if player == "g" else config.model.d_batch_norm)

@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from gan_jax.ops.conv_transpose import _batched_gemm
+from gan_jax.ops.gemm import batched_gemm
 
 
 def _parts(x, axis: int):
@@ -101,7 +101,7 @@ def conv2x2(xp, w):
     n, h, w_out = xp.shape[0], xp.shape[1] - 1, xp.shape[2] - 1
     xp = _even_pad(xp)
     th, tw = (xp.shape[1] - 1) // 2, (xp.shape[2] - 1) // 2
-    m = _batched_gemm(transformed_tiles(xp), transformed_filter(w))
+    m = batched_gemm(transformed_tiles(xp), transformed_filter(w))
     return output_tiles(m, n, th, tw)[:, :h, :w_out]
 
 
@@ -197,7 +197,7 @@ def conv_transpose4x4(x, kernel):
         a = jnp.stack([points[i][j].reshape(m_tiles, c) for i, j in members])
         b = jnp.einsum("pkt,tco->pcko", coef.astype(kernel.dtype), taps,
                        precision=lax.Precision.HIGHEST)       # exact sums of taps on any backend
-        prod = _batched_gemm(a, b.reshape(len(members), c, width * o))   # [P, tiles, width*O]
+        prod = batched_gemm(a, b.reshape(len(members), c, width * o))   # [P, tiles, width*O]
         for p_prod, p_keys in zip(_parts(prod, 0), keys):
             for k_prod, key in zip(lax.split(p_prod, (o,) * width, axis=1), p_keys):
                 m[key] = k_prod

@@ -5,6 +5,7 @@ items: `state` (the TrainState pytree, PRNG key included) and `data` (JSON: the 
 Saves are asynchronous; `wait()` before exit. A checkpoint that cannot be read, or whose arrays do
 not match the config's model, raises GanJaxError: it is never ignored, deleted or overwritten.
 """
+import dataclasses
 import os
 
 import jax
@@ -20,10 +21,15 @@ class Checkpointer:
         self.directory = os.path.abspath(directory)
         options = ocp.CheckpointManagerOptions(
             preservation_policy=ocp.checkpoint_managers.LatestN(keep), create=True)
-        self._mgr = ocp.CheckpointManager(
-            self.directory, options=options,
-            item_handlers={"state": ocp.StandardCheckpointHandler(),
-                           "data": ocp.JsonCheckpointHandler()})
+        registry = ocp.handlers.DefaultCheckpointHandlerRegistry()
+        for item, handler, args in (("state", ocp.StandardCheckpointHandler(),
+                                     (ocp.args.StandardSave, ocp.args.StandardRestore)),
+                                    ("data", ocp.JsonCheckpointHandler(),
+                                     (ocp.args.JsonSave, ocp.args.JsonRestore))):
+            for arg in args:
+                registry.add(item, arg, handler)
+        self._mgr = ocp.CheckpointManager(self.directory, options=options,
+                                          handler_registry=registry)
 
     def latest_step(self):
         """The newest complete checkpoint's step; None if there is none. Raises if the directory
@@ -45,26 +51,44 @@ class Checkpointer:
             data=ocp.args.JsonSave({"position": int(data_position), "step": int(step)})))
 
     def restore(self, abstract_state, step=None):
-        """Returns (state, data_position) of `step` (default: the latest)."""
+        """Returns (state, data_position) of `step` (default: the latest). `abstract_state`:
+        the template (shapes and dtypes) to restore into, or a function of the checkpoint's
+        stored metadata tree that returns it."""
         step = self.latest_step() if step is None else step
         path = os.path.join(self.directory, str(step))
         try:
             stored = self._mgr.item_metadata(step)["state"].tree
         except Exception as e:  # orbax raises many types for unreadable files
             raise _corrupt(path, e) from e
-        _check_matches(stored, abstract_state, path)  # before reading any array
+        if callable(abstract_state):
+            abstract_state = abstract_state(stored)
+        target, rebuild = _as_stored(abstract_state, stored)
+        _check_matches(stored, target, path)  # before reading any array
         try:
             restored = self._mgr.restore(step, args=ocp.args.Composite(
-                state=ocp.args.StandardRestore(abstract_state), data=ocp.args.JsonRestore()))
+                state=ocp.args.StandardRestore(target), data=ocp.args.JsonRestore()))
         except Exception as e:
             raise _corrupt(path, e) from e
-        return restored["state"], int(restored["data"]["position"])
+        return rebuild(restored["state"]), int(restored["data"]["position"])
 
     def wait(self):
         self._mgr.wait_until_finished()
 
     def close(self):
         self._mgr.close()
+
+
+def _as_stored(abstract_state, stored):
+    """(restore target, function from the restored tree to the state). A state dataclass is
+    restored field by field as a dict, leaving out fields that are None in the template and
+    absent from the checkpoint: checkpoints written before a field existed (TrainState.extra)
+    restore as they are."""
+    if not dataclasses.is_dataclass(abstract_state) or not isinstance(stored, dict):
+        return abstract_state, lambda tree: tree
+    fields = {f.name: getattr(abstract_state, f.name) for f in dataclasses.fields(abstract_state)}
+    absent = [k for k, v in fields.items() if v is None and k not in stored]
+    target = {k: v for k, v in fields.items() if k not in absent}
+    return target, lambda tree: type(abstract_state)(**tree, **{k: None for k in absent})
 
 
 def _corrupt(path, error):

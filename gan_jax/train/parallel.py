@@ -2,9 +2,10 @@
 
 Both see the same per-device function and the same per-device data layout
 `[steps_per_call, d_steps, batch_per_device, ...]`; the state is replicated (unsharded) and
-the step's `lax.pmean` keeps it identical on every device. `pmap` is the design card's word;
-`shard_map` is the current JAX API (pmap is implemented on it since JAX 0.8) and is what scales to
-multi-host meshes. A test checks that both give the same parameters.
+the step's `lax.pmean` keeps it identical on every device, except the family's per-device state
+`TrainState.extra`, which has a leading device axis and is split across the devices. `pmap` is
+the design card's word; `shard_map` is the current JAX API (pmap is implemented on it since JAX
+0.8) and is what scales to multi-host meshes. A test checks that both give the same parameters.
 """
 import jax
 import numpy as np
@@ -32,40 +33,71 @@ def check_batch_size(batch_size: int, num_devices: int):
             " or set train.num_devices")
 
 
+def _state_prefix(state, replicated, per_device):
+    """A prefix tree of `state` (a TrainState) giving `per_device` to its `extra` field and
+    `replicated` to every other field."""
+    fields = {name: replicated for name in ("step", "g", "d", "g_opt", "d_opt", "key", "ema_g")}
+    return type(state)(**fields, extra=per_device if state.extra is not None else replicated)
+
+
 class DeviceMapper:
     """Compiles `fn(state, batch) -> (state, metrics)` over `devices` and places its inputs.
 
     Global batches from the data pipeline have shape [S, k, B, ...]; the batch axis (2) is split
-    across devices.
+    across devices. `state.extra` (if any) has a leading axis of size len(devices), split too.
     """
 
     def __init__(self, fn, devices, mapper: str = "pmap", axis_name: str = "batch",
                  donate: bool = True):
         if mapper not in MAPPERS:
             raise GanJaxError(f"unknown train.mapper {mapper!r}; valid: {MAPPERS}")
+        self.fn_per_device = fn
         self.devices = list(devices)
         self.mapper = mapper
+        self.axis_name = axis_name
         self.num_devices = len(self.devices)
-        donate_argnums = (0,) if donate else ()
+        self.donate_argnums = (0,) if donate else ()
         self.mesh = Mesh(np.array(self.devices), (axis_name,))
         # The state lives replicated on the mesh; both mappers return it with this sharding, so
         # placing it so from the start avoids a second compilation on the second call.
         self._replicated = NamedSharding(self.mesh, P())
-        if mapper == "pmap":
-            self.fn = jax.pmap(fn, axis_name=axis_name, in_axes=(None, 0), out_axes=(None, None),
-                               devices=self.devices, donate_argnums=donate_argnums)
+        self._split = NamedSharding(self.mesh, P(axis_name))
+        self._compiled = {}   # by whether the state has per-device state
+
+    def _build(self, state):
+        has_extra = state.extra is not None
+        if has_extra in self._compiled:
+            return self._compiled[has_extra]
+        fn, axis = self.fn_per_device, self.axis_name
+        if self.mapper == "pmap":
+            state_axes = _state_prefix(state, None, 0)
+            mapped = jax.pmap(fn, axis_name=axis, in_axes=(state_axes, 0),
+                              out_axes=(state_axes, None), devices=self.devices,
+                              donate_argnums=self.donate_argnums)
         else:
-            self._batch_sharding = NamedSharding(self.mesh, P(None, None, axis_name))
+            def local(state, batch):    # shard_map keeps the split axis (size 1 per device)
+                if has_extra:
+                    state = state.replace(extra=jax.tree.map(lambda x: x[0], state.extra))
+                state, metrics = fn(state, batch)
+                if has_extra:
+                    state = state.replace(extra=jax.tree.map(lambda x: x[None], state.extra))
+                return state, metrics
+
+            specs = _state_prefix(state, P(), P(axis))
             # check_vma=False gives pmap's semantics: the gradient of a replicated parameter is
             # the per-device gradient, averaged by the step's own lax.pmean. (With check_vma=True
             # JAX inserts a psum when differentiating w.r.t. a replicated input, and the pmean
             # on top would turn the mean into a sum: measured 4x SGD steps on 4 devices.)
-            mapped = jax.shard_map(fn, mesh=self.mesh, in_specs=(P(), P(None, None, axis_name)),
-                                   out_specs=(P(), P()), check_vma=False)
+            shard = jax.shard_map(local, mesh=self.mesh, in_specs=(specs, P(None, None, axis)),
+                                  out_specs=(specs, P()), check_vma=False)
+            shardings = _state_prefix(state, self._replicated, self._split)
             # numpy batches go straight in: jit places them with the batch sharding itself
             # (a separate device_put measured 0.2-0.4 ms per call).
-            self.fn = jax.jit(mapped, donate_argnums=donate_argnums,
-                              in_shardings=(self._replicated, self._batch_sharding))
+            mapped = jax.jit(shard, donate_argnums=self.donate_argnums,
+                             in_shardings=(shardings,
+                                           NamedSharding(self.mesh, P(None, None, axis))))
+        self._compiled[has_extra] = mapped
+        return mapped
 
     def put_batch(self, batch):
         """Host arrays [S, k, B, ...] -> the layout the mapped function takes."""
@@ -79,7 +111,15 @@ class DeviceMapper:
         return batch
 
     def put_state(self, state):
-        return jax.device_put(state, self._replicated)
+        if state.extra is not None:
+            sizes = {x.shape[0] for x in jax.tree.leaves(state.extra)}
+            if sizes != {self.num_devices}:
+                raise GanJaxError(
+                    f"the run's per-device state (TrainState.extra) is held for {sorted(sizes)} "
+                    f"devices, but this run maps {self.num_devices}; resume it with "
+                    f"train.num_devices={min(sizes)}")
+        shardings = _state_prefix(state, self._replicated, self._split)
+        return jax.device_put(state, shardings)
 
     def __call__(self, state, batch):
-        return self.fn(state, self.put_batch(batch))
+        return self._build(state)(state, self.put_batch(batch))

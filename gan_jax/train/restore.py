@@ -1,9 +1,11 @@
-"""A trained run, back from its workdir: config, data, GANSpec and checkpointed TrainState.
+"""A trained run, back from its workdir: config, GANSpec and checkpointed TrainState.
 
 `load_run(workdir)` is what the tools that use a trained generator start from
-(`python -m gan_jax.sample`, evaluation). It rebuilds the config from config.json, the data and
-the model as the trainer built them, and restores the newest checkpoint (or a given step) into
-that template. Nothing in the workdir is written or changed.
+(`python -m gan_jax.sample`, `python -m gan_jax.evaluate`). It rebuilds the config from
+config.json (keys added since the run was written read as their defaults), the model as the
+trainer built it, and restores the newest checkpoint (or a given step) into the template that
+`initial_state` traces from the data's description: the data set itself is not read (the
+evaluators read it when they need it). Nothing in the workdir is written or changed.
 """
 import json
 import os
@@ -12,12 +14,11 @@ from typing import Any, NamedTuple
 import jax
 import ml_collections
 
-from gan_jax.build import build_data, build_gan
-from gan_jax.config import base_config
+from gan_jax import registry
+from gan_jax.config import from_json
 from gan_jax.errors import GanJaxError
 from gan_jax.train.checkpoint import Checkpointer
-from gan_jax.train.optimizers import make_optimizer
-from gan_jax.train.state import create_train_state
+from gan_jax.train.state import initial_state
 
 TRAIN_HINT = "train first with python -m gan_jax.train --config CONFIG --workdir DIR"
 
@@ -25,31 +26,12 @@ TRAIN_HINT = "train first with python -m gan_jax.train --config CONFIG --workdir
 class LoadedRun(NamedTuple):
     workdir: str
     config: ml_collections.ConfigDict
-    data: Any           # ImageStream or ToyStream
+    data: Any           # DataInfo: the run's data described (not loaded)
     spec: Any           # GANSpec
     state: Any          # TrainState of `step`
     step: int
     g_variables: Any    # the EMA of G where kept and asked for, else G's own variables
     ema: bool           # whether g_variables is the EMA
-
-
-def _tuples(tree):
-    """JSON lists back to the tuples the config held (config.json writes tuples as lists)."""
-    if isinstance(tree, dict):
-        return {k: _tuples(v) for k, v in tree.items()}
-    if isinstance(tree, list):
-        return tuple(_tuples(v) for v in tree)
-    return tree
-
-
-def _with_defaults(defaults: dict, tree: dict) -> dict:
-    """`tree` with the keys it lacks taken from `defaults` (runs written before a key existed
-    read it as its default, which keeps the old behaviour)."""
-    out = dict(defaults)
-    for k, v in tree.items():
-        out[k] = _with_defaults(defaults[k], v) if isinstance(v, dict) and isinstance(
-            defaults.get(k), dict) else v
-    return out
 
 
 def load_config(workdir: str) -> ml_collections.ConfigDict:
@@ -67,9 +49,7 @@ def load_config(workdir: str) -> ml_collections.ConfigDict:
     except json.JSONDecodeError as e:
         raise GanJaxError(f"{path} is not valid JSON ({e}); restore it from the run's "
                           "config.<time>.json or the experiment config") from e
-    config = ml_collections.ConfigDict(_with_defaults(base_config().to_dict(), _tuples(tree)))
-    config.lock()
-    return config
+    return from_json(tree)
 
 
 def checkpoint_steps(workdir: str) -> list:
@@ -80,13 +60,16 @@ def checkpoint_steps(workdir: str) -> list:
     return sorted(int(name) for name in os.listdir(directory) if name.isdigit())
 
 
-def abstract_state(config, data, spec):
-    """The shapes and dtypes of the run's TrainState, as the trainer creates it (no compute)."""
-    t = config.train
-    example = data.transform(jax.tree.map(lambda x: x[0], data.batches(0, 1, t.batch_size)))
-    tx_g, tx_d = make_optimizer(config.optim.g), make_optimizer(config.optim.d)
-    return jax.eval_shape(lambda: create_train_state(
-        spec, tx_g, tx_d, jax.random.key(config.seed), example, use_ema=t.ema_decay > 0))
+def abstract_state(config, spec, data, stored=None):
+    """The shapes and dtypes of the run's TrainState, as the trainer creates it (traced, no
+    compute, no data read). `stored`: the checkpoint's own metadata tree, whose per-device
+    state (`extra`, one slice per training device) fixes the device count to restore."""
+    num_devices = 1
+    extra = stored.get("extra") if isinstance(stored, dict) else getattr(stored, "extra", None)
+    leaves = [x for x in jax.tree.leaves(extra) if hasattr(x, "shape")] if extra else []
+    if leaves:
+        num_devices = int(leaves[0].shape[0])
+    return jax.eval_shape(lambda: initial_state(config, spec, data, num_devices=num_devices))
 
 
 def load_run(workdir: str, step=None, use_ema: bool = True) -> LoadedRun:
@@ -99,11 +82,11 @@ def load_run(workdir: str, step=None, use_ema: bool = True) -> LoadedRun:
                           "written every train.ckpt_every steps and at the end)")
     if step is not None and int(step) not in steps:
         raise GanJaxError(f"{workdir} has no checkpoint at step {step}; available steps: {steps}")
-    data = build_data(config)
-    spec = build_gan(config, data)
+    data = registry.data_info(config)
+    spec = registry.make_spec(config, data)
     ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), keep=config.train.keep_checkpoints)
     try:
-        state, _ = ckpt.restore(abstract_state(config, data, spec), step)
+        state, _ = ckpt.restore(lambda stored: abstract_state(config, spec, data, stored), step)
     finally:
         ckpt.close()
     ema = use_ema and state.ema_g is not None

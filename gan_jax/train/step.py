@@ -4,70 +4,100 @@
   for i in 1..k:  sample a minibatch of m examples and m noise samples; update D by
                   ascending grad V (descending d_loss);
   then:           sample m noise samples; update G by descending g_loss.
-Gradients, BatchNorm statistics and metrics are averaged over the device axis with
-`lax.pmean(..., axis_name)`; the same function is mapped with `jax.pmap` or
-`jax.jit(jax.shard_map(...))` by `gan_jax.train.parallel`. `scan_steps` fuses several steps in
-one compiled call (`lax.scan`), for small models whose steps are dominated by dispatch.
+A family with another order (CycleGAN: G first) gives `GANSpec.update`, which calls the same
+one-player step `play` (see `gan_jax.gans.spec`). Gradients, non-param collections (BatchNorm
+statistics) and metrics are averaged over the device axis with `lax.pmean(..., axis_name)`; the
+family's per-device state (`TrainState.extra`) is not. The same function is mapped with
+`jax.pmap` or `jax.jit(jax.shard_map(...))` by `gan_jax.train.parallel`. `scan_steps` fuses
+several steps in one compiled call (`lax.scan`), for small models dominated by dispatch.
 
-The batch holds one minibatch per D update: every array has a leading axis of size k.
+The batch holds one minibatch per D update: every array has a leading axis of size k; the step
+adds `step` (the state's step, one per minibatch). Keys: the step's key is
+fold_in(state.key, step); the data's augmentation key is fold_in(state.key, DATA_KEY), folded
+by the stream with each example's index.
 """
+import functools
+
 import jax
+import jax.numpy as jnp
 import optax
 from jax import lax
 
 from gan_jax.train.state import TrainState
+
+DATA_KEY = 0xDA7A
 
 
 def _with_params(variables, params):
     return {**variables, "params": params}
 
 
-def _update(variables, opt_state, tx, objective, axis_name):
-    """One optimizer step of one player; returns new variables, optax state, metrics."""
-    (_, aux), grads = jax.value_and_grad(objective, has_aux=True)(variables["params"])
-    grads = lax.pmean(grads, axis_name)
-    updates, opt_state = tx.update(grads, opt_state, variables["params"])
-    params = optax.apply_updates(variables["params"], updates)
-    return aux, params, opt_state
+def make_play(spec, txs, axis_name: str = "batch"):
+    """`play(player, game, minibatch, key) -> (game, metrics)`: one optimizer step of player
+    'g' or 'd' on its loss, with `game = {'g', 'd', 'g_opt', 'd_opt', 'extra'}`."""
+    objectives = {"g": spec.g_loss, "d": spec.d_loss}
+
+    def play(player, game, minibatch, key):
+        variables = {"g": game["g"], "d": game["d"], "extra": game["extra"]}
+        net = variables[player]
+
+        def objective(params):
+            return objectives[player]({**variables, player: _with_params(net, params)},
+                                      minibatch, key)
+
+        (_, aux), grads = jax.value_and_grad(objective, has_aux=True)(net["params"])
+        grads = lax.pmean(grads, axis_name)
+        opt = f"{player}_opt"
+        updates, opt_state = txs[player].update(grads, game[opt], net["params"])
+        params = optax.apply_updates(net["params"], updates)
+        if player == "d" and spec.d_constraint is not None:
+            params = spec.d_constraint(params)
+        net = {**net, **lax.pmean(aux.get("updates", {}).get(player, {}), axis_name),
+               "params": params}
+        game = {**game, player: net, opt: opt_state}
+        if "state" in aux:
+            game["extra"] = aux["state"]
+        return game, aux["metrics"]
+
+    return play
+
+
+def alternating_update(play, game, batch, key, d_steps: int = 1):
+    """Algorithm 1: d_steps D updates (minibatch i, key fold_in(key, i)), then one G update
+    (the last minibatch, key fold_in(key, d_steps))."""
+    d_metrics = {}
+    for i in range(d_steps):
+        minibatch = jax.tree.map(lambda x, i=i: x[i], batch)
+        game, d_metrics = play("d", game, minibatch, jax.random.fold_in(key, i))
+    minibatch = jax.tree.map(lambda x: x[d_steps - 1], batch)
+    game, g_metrics = play("g", game, minibatch, jax.random.fold_in(key, d_steps))
+    return game, {**d_metrics, **g_metrics}
 
 
 def make_train_step(spec, tx_g, tx_d, *, d_steps: int = 1, axis_name: str = "batch",
                     transform_batch=None, ema_decay: float = 0.0):
-    """Build the per-device step. `transform_batch` runs on device first (e.g. uint8 -> [-1, 1],
-    or sampling a toy distribution from each example's index)."""
+    """Build the per-device step. `transform_batch(batch, key)` runs on device first (e.g.
+    uint8 -> [-1, 1] and augmentation, or sampling a toy distribution from each example's
+    index)."""
+    play = make_play(spec, {"g": tx_g, "d": tx_d}, axis_name)
+    update = spec.update or functools.partial(alternating_update, d_steps=d_steps)
 
     def train_step(state: TrainState, batch):
         if transform_batch is not None:
-            batch = transform_batch(batch)
+            batch = transform_batch(batch, jax.random.fold_in(state.key, DATA_KEY))
+        k = jax.tree.leaves(batch)[0].shape[0]
+        batch = {**batch, "step": jnp.full((k,), state.step, jnp.int32)}
         key = jax.random.fold_in(state.key, state.step)
-        g, d, d_opt = state.g, state.d, state.d_opt
-
-        for i in range(d_steps):
-            minibatch = jax.tree.map(lambda x, i=i: x[i], batch)
-            key_i = jax.random.fold_in(key, i)
-
-            def d_objective(params, g=g, d=d, minibatch=minibatch, key_i=key_i):
-                return spec.d_loss({"g": g, "d": _with_params(d, params)}, minibatch, key_i)
-
-            aux, d_params, d_opt = _update(d, d_opt, tx_d, d_objective, axis_name)
-            d = {**d, **lax.pmean(aux["updates"].get("d", {}), axis_name), "params": d_params}
-            d_metrics = aux["metrics"]
-
-        minibatch = jax.tree.map(lambda x: x[d_steps - 1], batch)
-        key_g = jax.random.fold_in(key, d_steps)
-
-        def g_objective(params):
-            return spec.g_loss({"g": _with_params(g, params), "d": d}, minibatch, key_g)
-
-        aux, g_params, g_opt = _update(g, state.g_opt, tx_g, g_objective, axis_name)
-        g = {**g, **lax.pmean(aux["updates"].get("g", {}), axis_name), "params": g_params}
-
+        game = {"g": state.g, "d": state.d, "g_opt": state.g_opt, "d_opt": state.d_opt,
+                "extra": state.extra}
+        game, metrics = update(play, game, batch, key)
+        g = game["g"]
         ema_g = state.ema_g
         if ema_g is not None:
             ema_g = jax.tree.map(lambda e, p: ema_decay * e + (1.0 - ema_decay) * p, ema_g, g)
-        metrics = lax.pmean({**d_metrics, **aux["metrics"]}, axis_name)
-        new_state = state.replace(step=state.step + 1, g=g, d=d, g_opt=g_opt, d_opt=d_opt,
-                                  ema_g=ema_g)
+        metrics = lax.pmean(metrics, axis_name)
+        new_state = state.replace(step=state.step + 1, g=g, d=game["d"], g_opt=game["g_opt"],
+                                  d_opt=game["d_opt"], ema_g=ema_g, extra=game["extra"])
         return new_state, metrics
 
     return train_step
@@ -77,7 +107,7 @@ def scan_steps(train_step):
     """Run `len(batches)` steps in one call: batches have a leading steps axis; metrics too.
 
     One step per call is called directly, not through a length-1 `lax.scan`: XLA:CPU ran the
-    DCGAN step inside a loop ~10x slower (DESIGN.md), so conv nets use steps_per_call=1.
+    DCGAN step inside a loop ~10x slower (docs/design.md), so conv nets use steps_per_call=1.
     """
 
     def many_steps(state, batches):

@@ -8,11 +8,12 @@ import json
 import os
 import time
 
+from gan_jax.config import complete, to_json_dict
 from gan_jax.errors import GanJaxError
 
 # Keys that may change between a run and its resumption.
 RESUMABLE_KEYS = ("train.steps", "train.log_every", "train.sample_every", "train.ckpt_every",
-                  "train.keep_checkpoints", "train.progress")
+                  "train.keep_checkpoints", "train.progress", "train.tensorboard")
 RESUMABLE_PREFIXES = ("eval.",)
 
 
@@ -27,9 +28,7 @@ def flatten(tree: dict, prefix: str = "") -> dict:
     return out
 
 
-def config_to_json_dict(config) -> dict:
-    """The resolved config as plain JSON types (tuples become lists)."""
-    return json.loads(json.dumps(config.to_dict(), default=list))
+config_to_json_dict = to_json_dict
 
 
 def prepare_workdir(workdir: str, config, overwrite: bool = False) -> dict:
@@ -58,7 +57,9 @@ def prepare_workdir(workdir: str, config, overwrite: bool = False) -> dict:
 
 
 def _differences(old: dict, new: dict):
-    a, b = flatten(old), flatten(new)
+    """Keys whose values differ, reading keys that the old config.json lacks (written before
+    they existed) as their defaults."""
+    a, b = flatten(complete(old)), flatten(new)
     keys = sorted(set(a) | set(b))
     return [(k, a.get(k), b.get(k)) for k in keys
             if a.get(k) != b.get(k) and k not in RESUMABLE_KEYS

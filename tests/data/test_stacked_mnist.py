@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-from gan_jax.build import build_data
+from gan_jax.registry import make_stream as build_data
 from gan_jax.data import images as im
 from gan_jax.data import offline_mnist, stacked_mnist
 from gan_jax.errors import GanJaxError
 from gan_jax.metrics.stacked_mnist import stacked_mnist_modes
-from gan_jax.train.__main__ import CONFIG_DIR, _load_config
+from gan_jax.config import CONFIG_DIR, load_experiment as _load_config
 
 SIZES = {"train": 10_000, "test": 2_000}
 # sha256 of load_images('stacked_mnist', 'test') (images bytes + labels bytes), as first

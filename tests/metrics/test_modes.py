@@ -6,20 +6,21 @@ import numpy as np
 import pytest
 
 from gan_jax.errors import GanJaxError
+from gan_jax.data import toy
 from gan_jax.metrics import modes
 
 
 def test_ring_centres():
-    c = modes.ring_centres()
+    c = toy.ring_centres()
     assert c.shape == (8, 2)
     np.testing.assert_allclose(np.linalg.norm(c, axis=1), 2.0, atol=1e-15)
     np.testing.assert_allclose(c[0], [2.0, 0.0], atol=1e-15)
     np.testing.assert_allclose(c[2], [0.0, 2.0], atol=1e-15)
-    assert modes.ring_centres(5, 1.0).shape == (5, 2)
+    assert toy.ring_centres(5, 1.0).shape == (5, 2)
 
 
 def test_grid_centres():
-    c = modes.grid_centres()
+    c = toy.grid_centres()
     assert c.shape == (25, 2)
     assert set(np.unique(c[:, 0])) == {-4.0, -2.0, 0.0, 2.0, 4.0}
     assert len({tuple(p) for p in c}) == 25
@@ -27,8 +28,8 @@ def test_grid_centres():
     np.testing.assert_array_equal(c[1], [-4.0, -2.0])
 
 
-@pytest.mark.parametrize('centres,std', [(modes.ring_centres(), modes.RING_STD),
-                                         (modes.grid_centres(), modes.GRID_STD)])
+@pytest.mark.parametrize('centres,std', [(toy.ring_centres(), toy.RING_STD),
+                                         (toy.grid_centres(), toy.GRID_STD)])
 def test_samples_at_every_centre(centres, std):
     samples = np.repeat(centres, 4, axis=0)
     stats = modes.mode_statistics(samples, centres, std)
@@ -41,9 +42,9 @@ def test_samples_at_every_centre(centres, std):
 
 
 def test_all_samples_at_one_centre():
-    centres = modes.grid_centres()
+    centres = toy.grid_centres()
     samples = np.repeat(centres[7:8], 100, axis=0)
-    stats = modes.mode_statistics(samples, centres, modes.GRID_STD)
+    stats = modes.mode_statistics(samples, centres, toy.GRID_STD)
     assert stats['modes_covered'] == 1
     assert stats['high_quality_fraction'] == 1.0
     assert stats['mode_counts'][7] == 100 and sum(stats['mode_counts']) == 100
@@ -51,9 +52,9 @@ def test_all_samples_at_one_centre():
 
 
 def test_far_away_points_are_not_high_quality():
-    centres = modes.ring_centres()
+    centres = toy.ring_centres()
     samples = np.array([[0.0, 0.0], [10.0, 10.0], [1.0, 1.0], [-3.0, 0.5]])
-    stats = modes.mode_statistics(samples, centres, modes.RING_STD)
+    stats = modes.mode_statistics(samples, centres, toy.RING_STD)
     assert stats['high_quality_fraction'] == 0.0
     assert stats['modes_covered'] == 0
     assert stats['mode_counts'] == [0] * 8
@@ -62,8 +63,8 @@ def test_far_away_points_are_not_high_quality():
 
 @pytest.mark.parametrize('direction', [(1.0, 0.0), (0.0, -1.0), (0.6, 0.8)])
 def test_three_std_boundary(direction):
-    centres = modes.ring_centres()
-    std = modes.RING_STD
+    centres = toy.ring_centres()
+    std = toy.RING_STD
     u = np.asarray(direction)
     inside = centres[3] + 2.9 * std * u
     outside = centres[3] + 3.1 * std * u
@@ -74,12 +75,12 @@ def test_three_std_boundary(direction):
 
 
 def test_min_count_and_kl():
-    centres = modes.ring_centres()
+    centres = toy.ring_centres()
     counts = np.array([10, 10, 10, 10, 2, 0, 1, 7])
     samples = np.repeat(centres, counts, axis=0)
-    stats = modes.mode_statistics(samples, centres, modes.RING_STD)
+    stats = modes.mode_statistics(samples, centres, toy.RING_STD)
     assert stats['modes_covered'] == 7  # default min_count = 1
-    assert modes.mode_statistics(samples, centres, modes.RING_STD, min_count=5)[
+    assert modes.mode_statistics(samples, centres, toy.RING_STD, min_count=5)[
         'modes_covered'] == 5
     h = counts / counts.sum()
     h = h[h > 0]
@@ -89,10 +90,10 @@ def test_min_count_and_kl():
 
 def test_noisy_samples_from_the_mixture():
     rng = np.random.default_rng(0)
-    centres = modes.grid_centres()
+    centres = toy.grid_centres()
     idx = rng.integers(0, 25, 2500)
-    samples = centres[idx] + modes.GRID_STD * rng.normal(size=(2500, 2))
-    stats = modes.mode_statistics(samples, centres, modes.GRID_STD)
+    samples = centres[idx] + toy.GRID_STD * rng.normal(size=(2500, 2))
+    stats = modes.mode_statistics(samples, centres, toy.GRID_STD)
     # P(|N(0, I_2)| < 3) = 1 - exp(-9/2) ~ 0.989
     assert abs(stats['high_quality_fraction'] - (1 - math.exp(-4.5))) < 0.01
     assert stats['modes_covered'] == 25
@@ -100,15 +101,15 @@ def test_noisy_samples_from_the_mixture():
 
 
 def test_nan_samples_are_not_high_quality():
-    centres = modes.ring_centres()
+    centres = toy.ring_centres()
     samples = np.array([[np.nan, np.nan], [2.0, 0.0]])
-    stats = modes.mode_statistics(samples, centres, modes.RING_STD)
+    stats = modes.mode_statistics(samples, centres, toy.RING_STD)
     assert stats['high_quality_fraction'] == 0.5
     assert stats['mode_counts'][0] == 1
 
 
 def test_bad_inputs():
-    centres = modes.ring_centres()
+    centres = toy.ring_centres()
     with pytest.raises(GanJaxError):
         modes.mode_statistics(np.zeros((4, 3)), centres, 0.02)
     with pytest.raises(GanJaxError):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from gan_jax.errors import GanJaxError, NonFiniteLossError
-from gan_jax.train.__main__ import available_configs, resolve_config_arg
+from gan_jax.config import available_configs, resolve_config_arg
 from gan_jax.train.loop import train
 from tests.train.helpers import toy_config
 
@@ -112,8 +112,8 @@ def test_unknown_experiment_lists_valid_ones():
 
 @pytest.mark.parametrize("key,value,message", [
     ("data.name", "mnistt", "unknown data.name 'mnistt'; valid"),
-    ("loss.g_loss", "minimax", "unknown generator loss"),
-    ("optim.d.name", "rmsprop", "unknown optimizer 'rmsprop'; valid"),
+    ("loss.name", "minmax", "unknown loss.name .minmax.; valid"),
+    ("optim.d.name", "adagrad", "unknown optimizer .adagrad.; valid"),
     ("train.mapper", "vmap", "unknown train.mapper 'vmap'; valid"),
 ])
 def test_unknown_names_list_valid_ones(tmp_path, key, value, message):
@@ -152,9 +152,10 @@ def test_cli_typo_in_config_key_is_named(tmp_path):
 
 
 def test_unknown_config_section_lists_valid_keys():
-    from gan_jax.train.__main__ import check_override_keys
-    with pytest.raises(GanJaxError, match=r"unknown config key 'loss.generator'.*\['g_loss'\]"):
+    from gan_jax.config import check_override_keys
+    with pytest.raises(GanJaxError, match=r"unknown config key 'loss.nmae'.*'gp_weight'.*"
+                       r"Did you mean 'loss.name'\?"):
         check_override_keys(["prog", "--config=experiments/configs/gan_1d.py",
-                             "--config.loss.generator=saturating"])
+                             "--config.loss.nmae=minimax"])
     check_override_keys(["prog", "--config", "experiments/configs/gan_1d.py",
-                         "--config.loss.g_loss=saturating", "--config.train.steps=5"])
+                         "--config.loss.name=minimax", "--config.train.steps=5"])

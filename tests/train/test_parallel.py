@@ -38,10 +38,21 @@ def test_data_parallel_matches_single_device(single_device, num_devices):
 
 
 def test_batchnorm_statistics_span_devices():
-    """Without cross-device statistics the 4-device run would differ: check it does not."""
-    cfg = toy_config(batch_size=32, steps_per_call=1, batch_norm=True, num_devices=4)
-    state, _, _ = run_steps(cfg, calls=1)
-    assert "batch_stats" in state.g and "batch_stats" in state.d
+    """After one step on 4 devices with 8 examples each, the BatchNorm running statistics are
+    those of the whole batch of 32 (the 1-device run's), not of one device's 8: a run whose
+    statistics came from one device's quarter of the batch differs from them."""
+    def one_step(num_devices, batch_size):
+        cfg = toy_config(batch_size=batch_size, steps_per_call=1, batch_norm=True,
+                         num_devices=num_devices)
+        return run_steps(cfg, calls=1)[0]
+
+    four, whole, quarter = one_step(4, 32), one_step(1, 32), one_step(1, 8)
+    for net in ("g", "d"):
+        chex.assert_trees_all_close(getattr(four, net)["batch_stats"], getattr(whole, net)["batch_stats"],
+                                    rtol=1e-5, atol=1e-6)
+        gap = jax.tree.map(lambda a, b: float(abs(a - b).max()), getattr(four, net)["batch_stats"],
+                           getattr(quarter, net)["batch_stats"])
+        assert max(jax.tree.leaves(gap)) > 1e-3
 
 
 def test_pmap_and_shard_map_agree():

@@ -10,6 +10,7 @@ from gan_jax.gans.latent import sample_latent
 from gan_jax.train.loop import build_run, host_batches
 from gan_jax.train.parallel import DeviceMapper, select_devices
 from gan_jax.train.step import make_train_step, scan_steps
+from gan_jax.config import optimizer
 from tests.train.helpers import run_steps, toy_config
 
 
@@ -48,7 +49,6 @@ def _reference_step(config, state, batch, spec_nets):
 
 @pytest.mark.parametrize("d_steps", [1, 3])
 def test_step_matches_hand_written_algorithm_1(d_steps):
-    from gan_jax.build import build_data
     from gan_jax.nets.mlp import MLPDiscriminator, MLPGenerator
     config = toy_config(d_steps=d_steps)
     data, spec, state, mapper = build_run(config, select_devices(1))
@@ -62,16 +62,21 @@ def test_step_matches_hand_written_algorithm_1(d_steps):
     new_state, _ = mapper(mapper.put_state(state), batch)
     chex.assert_trees_all_close(new_state.d["params"], want_d, rtol=1e-5, atol=1e-6)
     chex.assert_trees_all_close(new_state.g["params"], want_g, rtol=1e-5, atol=1e-6)
-    del build_data
 
 
 def test_k_discriminator_updates_per_generator_update():
+    """With d_steps = k, each step makes k optimizer updates of D and one of G: counted by the
+    Adam states' own update counters (4 steps, k = 3: 12 D updates, 4 G updates), and each D
+    update used its own minibatch (the k minibatches of a step differ)."""
     config = toy_config(d_steps=3, steps_per_call=2)
-    state, _, _ = run_steps(config, calls=2)  # 4 steps
-    g_count = state.g_opt[0].count           # adam
-    d_momentum_steps = state.step
-    assert int(state.step) == 4 and int(g_count) == 4
-    assert int(d_momentum_steps) == 4
+    config.optim.d = optimizer("adam", lr=1e-3)
+    state, _, (data, _, _) = run_steps(config, calls=2)  # 4 steps
+    assert int(state.step) == 4
+    assert int(state.g_opt[0].count) == 4
+    assert int(state.d_opt[0].count) == 12
+    batch, _ = host_batches(data, 0, config.train)
+    assert batch["index"].shape == (2, 3, config.train.batch_size)
+    assert len({tuple(batch["index"][0, i]) for i in range(3)}) == 3
 
 
 def test_step_shapes_dtypes_finite_and_traced_once():
@@ -100,25 +105,33 @@ def test_generator_loss_choice_changes_the_update():
     """Loss terms are not silently unused: the G loss named in the config drives the G update."""
     ns, _, _ = run_steps(toy_config(steps_per_call=20), calls=1)
     cfg = toy_config(steps_per_call=20)
-    cfg.loss.g_loss = "saturating"
+    cfg.loss.name = "minimax"
     sat, _, _ = run_steps(cfg, calls=1)
     diff = jax.tree.map(lambda a, b: float(np.abs(a - b).max()), sat.g["params"], ns.g["params"])
     assert max(jax.tree.leaves(diff)) > 1e-3
 
 
 def test_ema_of_generator():
-    cfg = toy_config(steps_per_call=4)
-    cfg.train.ema_decay = 0.5
-    state, _, _ = run_steps(cfg, calls=1)
-    assert state.ema_g is not None
+    """ema_0 = g_0 and ema_t = d ema_{t-1} + (1 - d) g_t after every step, for every leaf."""
+    cfg = toy_config(steps_per_call=1)
+    cfg.train.ema_decay = d = 0.75
+    data, spec, state, mapper = build_run(cfg, select_devices(1))
+    chex.assert_trees_all_equal(state.ema_g, state.g)
+    ema = jax.device_get(state.g)
+    state, position = mapper.put_state(state), 0
+    for _ in range(3):
+        batch, position = host_batches(data, position, cfg.train)
+        state, _ = mapper(state, batch)
+        g = jax.device_get(state.g)
+        ema = jax.tree.map(lambda e, p: np.float32(d) * e + np.float32(1.0 - d) * p, ema, g)
+        chex.assert_trees_all_close(jax.device_get(state.ema_g), ema, rtol=1e-6, atol=1e-7)
     diff = jax.tree.map(lambda a, b: float(np.abs(a - b).max()), state.ema_g["params"],
                         state.g["params"])
-    assert 0 < max(jax.tree.leaves(diff))
-
+    assert max(jax.tree.leaves(diff)) > 1e-4   # it lags G, it is not a copy
 
 
 def test_one_step_per_call_equals_a_scan_of_steps():
-    """steps_per_call=1 calls the step directly (no lax.scan, DESIGN.md): two such calls give
+    """steps_per_call=1 calls the step directly (no lax.scan, docs/design.md): two such calls give
     the state that one scanned call of two steps gives."""
     direct, direct_metrics, _ = run_steps(toy_config(steps_per_call=1), calls=2)
     scanned, scanned_metrics, _ = run_steps(toy_config(steps_per_call=2), calls=1)

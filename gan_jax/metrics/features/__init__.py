@@ -1,7 +1,7 @@
 """Feature networks for the sample-quality metrics, behind one interface.
 
 An extractor is a callable `extract(images) -> Features` where `images` are NHWC float32 in
-[-1, 1] (the models' range; `gan_jax.data.images.to_model_range` converts uint8). It runs a
+[-1, 1] (the models' range; `gan_jax.pixels.to_model_range` converts uint8). It runs a
 jitted network in fixed-size batches (the last one padded, so one compile serves any N) and
 returns numpy arrays:
 

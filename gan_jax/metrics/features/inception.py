@@ -9,10 +9,10 @@ and Mixed_7c's pool branch is a 3x3 *max* pool (a quirk of that graph). After Mi
 average pool gives `pool3`, the 2048-d features of FID, and `fc` (2048 -> 1008, the 2015 graph's
 1008 classes: 1000 ImageNet classes and 8 unused) gives the class logits. NHWC, inference only.
 
-Input convention (`InceptionExtractor`, `preprocess`):
+Input convention (`inception_extractor.InceptionExtractor`, `preprocess`):
 - images NHWC float32 in [-1, 1], any height and width, with 3 channels or 1 (grey, repeated
   to 3); uint8 images in [0, 255] go through `to_model_range` (x / 127.5 - 1, from
-  gan_jax.data.images and importable from here) first;
+  gan_jax.pixels and importable from here) first;
 - resized to 299x299 exactly as pytorch-fid does, `F.interpolate(mode='bilinear',
   align_corners=False)`: half-pixel centres (source coordinate (i + 0.5) * in / out - 0.5,
   clamped at 0), two-tap linear interpolation, and NO antialiasing, even when shrinking
@@ -25,7 +25,7 @@ Input convention (`InceptionExtractor`, `preprocess`):
   normalises with (x - 128) / 128 rather than x / 127.5 - 1. Its numbers can therefore differ
   slightly from pytorch-fid's and these (torch-fidelity reproduces the TF path instead).
 
-Outputs (`InceptionExtractor.__call__ -> Features`):
+Outputs (`inception_extractor.InceptionExtractor.__call__ -> Features`):
 - `features`: pool3, [N, 2048] float32, as pytorch-fid's FID (and TTUR's);
 - `logits`: [N, 1008] float32. By default `pool3 @ W` WITHOUT the fc bias, which is what the
   original Inception Score code computes (openai/improved-gan `inception_score/model.py`
@@ -58,9 +58,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gan_jax.data.images import check_images, to_model_range  # noqa: F401 (re-exported)
-from gan_jax.errors import GanJaxError
-from gan_jax.metrics.features import Features
+from gan_jax.pixels import to_model_range  # noqa: F401 (re-exported)
 
 PathLike = Union[str, os.PathLike]
 
@@ -297,70 +295,3 @@ def preprocess(images):
     if x.shape[-1] == 1:
         x = jnp.repeat(x, 3, axis=-1)
     return x
-
-
-# ---------------------------------------------------------------------------------------------
-# The extractor.
-
-def check_inception_input(images) -> np.ndarray:
-    """Concrete NHWC float images in [-1, 1] with 1 or 3 channels -> float32 numpy, or
-    GanJaxError saying what is wrong (rank, channels, dtype, range, non-finite values)."""
-    images = np.asarray(images)          # one copy to the host for device arrays
-    shape = images.shape
-    if len(shape) != 4 or shape[-1] not in (1, 3):
-        hint = ""
-        if len(shape) == 4 and shape[1] in (1, 3):
-            hint = ": looks like NCHW, use x.transpose(0, 2, 3, 1)"
-        elif len(shape) == 3 and shape[-1] not in (1, 3):
-            hint = ": for grey images add the channel axis with x[..., None]"
-        elif len(shape) == 3:
-            hint = ": add the batch axis with x[None]"
-        raise GanJaxError(f"InceptionV3 takes images [N, H, W, C] (NHWC) with C = 1 (grey) or "
-                          f"3 (RGB), got shape {shape}{hint}")
-    if shape[1] < 1 or shape[2] < 1:
-        raise GanJaxError(f"images have shape {shape}: height and width must be at least 1")
-    check_images(images, shape[1:])      # non-empty, float dtype, finite, range [-1, 1]
-    return images.astype(np.float32, copy=False)
-
-
-class InceptionExtractor:
-    """`extract(images) -> Features(features=pool3 [N, 2048], logits=[N, 1008])` for NHWC float
-    images in [-1, 1] of any size with 1 or 3 channels (see the module docstring).
-
-    Images run in batches of `batch_size` (the last one zero-padded), so the network compiles
-    once for any N and any image size; the resize compiles once per input shape. `path`: the
-    weights (see `resolve_weights_path`); `variables`: already loaded Flax variables instead.
-    `logits_bias`: add fc's bias to the logits (default: no bias, as the original IS code).
-    """
-
-    def __init__(self, path: Optional[PathLike] = None, batch_size: int = DEFAULT_BATCH_SIZE,
-                 *, variables: Optional[dict] = None, logits_bias: bool = False,
-                 precision: Optional[jax.lax.Precision] = jax.lax.Precision.HIGHEST):
-        if int(batch_size) < 1:
-            raise GanJaxError(f"batch_size must be a positive integer, got {batch_size}")
-        self.batch_size = int(batch_size)
-        if variables is None:
-            from gan_jax.metrics.features.inception_weights import load_inception_params
-            variables = load_inception_params(path)
-        self.variables = jax.device_put(variables)
-        self.module = InceptionV3(logits_bias=logits_bias, precision=precision)
-        self._network = jax.jit(self.module.apply)
-        self._preprocess = jax.jit(preprocess)
-
-    def __call__(self, images) -> Features:
-        x = check_inception_input(images)
-        n, b = len(x), self.batch_size
-        padded = -(-n // b) * b
-        if padded != n:
-            x = np.concatenate([x, np.zeros((padded - n,) + x.shape[1:], x.dtype)])
-        features = np.empty((padded, NUM_FEATURES), np.float32)
-        logits = np.empty((padded, NUM_CLASSES), np.float32)
-        pending = None     # fetch batch i - 1 after dispatching batch i: the device stays busy
-        for start in range(0, padded + b, b):
-            if start < padded:
-                out = self._network(self.variables, self._preprocess(x[start:start + b]))
-            if pending is not None:
-                prev, (pool3, logit) = pending
-                features[prev:prev + b], logits[prev:prev + b] = pool3, logit
-            pending = (start, out) if start < padded else None
-        return Features(features=features[:n], logits=logits[:n])

@@ -47,7 +47,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import traverse_util
 
-from gan_jax.data.images import check_images
+from gan_jax.pixels import check_images
 from gan_jax.errors import GanJaxError
 from gan_jax.metrics.features import Features
 
@@ -207,7 +207,7 @@ class MnistExtractor:
     """`extract(images) -> Features(features [N, 128], logits [N, 10])`, float32 numpy.
 
     `images`: float NHWC [N, 28, 28, 1] in [-1, 1] (numpy or jax; convert uint8 with
-    `gan_jax.data.images.to_model_range`). Runs jitted in batches of `batch_size`, the last one
+    `gan_jax.pixels.to_model_range`). Runs jitted in batches of `batch_size`, the last one
     padded, so one compilation serves any N.
     """
 

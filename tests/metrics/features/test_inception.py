@@ -23,6 +23,7 @@ from gan_jax.data.images import to_model_range
 from gan_jax.errors import GanJaxError
 from gan_jax.metrics.features import Features
 from gan_jax.metrics.features import inception as inc
+from gan_jax.metrics.features import inception_extractor as ext
 from gan_jax.metrics.features import inception_weights as incw
 from gan_jax.metrics.features.torch_pickle import load_state_dict
 from tests.golden import inception_seeded as seeded
@@ -58,7 +59,7 @@ def weights_npz(tmp_path_factory, state):
 
 @pytest.fixture(scope="module")
 def extractor(weights_npz):
-    return inc.InceptionExtractor(weights_npz, batch_size=2)
+    return ext.InceptionExtractor(weights_npz, batch_size=2)
 
 
 @pytest.fixture(scope="module")
@@ -226,7 +227,7 @@ def test_missing_weights_say_where_to_get_them(no_weights_anywhere, monkeypatch,
                    str(no_weights_anywhere / ".cache" / "gan_jax" / incw.WEIGHTS_FILENAME)):
         assert needle in message
     with pytest.raises(GanJaxError, match="given path"):
-        inc.InceptionExtractor(tmp_path / "nope.pth")
+        ext.InceptionExtractor(tmp_path / "nope.pth")
     monkeypatch.setenv(incw.WEIGHTS_ENV, str(tmp_path / "also_nope.pth"))
     with pytest.raises(GanJaxError, match=r"also_nope.pth \(\$GAN_JAX_INCEPTION_WEIGHTS\)"):
         incw.load_inception_params()
@@ -296,9 +297,9 @@ def test_rejects_wrong_dtype_and_range(extractor):
         extractor(raw.astype(np.float32))
     with pytest.raises(GanJaxError, match="non-finite"):
         extractor(np.full((1, 8, 8, 3), np.nan, np.float32))
-    assert inc.check_inception_input(to_model_range(raw)).dtype == np.float32
+    assert ext.check_inception_input(to_model_range(raw)).dtype == np.float32
     with pytest.raises(GanJaxError, match="batch_size"):
-        inc.InceptionExtractor(batch_size=0, variables={})
+        ext.InceptionExtractor(batch_size=0, variables={})
 
 
 # ---------------------------------------------------------------------------------------------

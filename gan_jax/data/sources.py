@@ -1,0 +1,51 @@
+"""From a config to data: the training stream, a split's arrays, an example batch's shapes.
+
+The data half of `gan_jax.registry` (the trainer and the tools never import data modules
+directly). `data_info` needs nothing on disk; `make_stream` and `load_split` read the data set
+(preparing the offline ones on first use, never downloading).
+"""
+from typing import Optional, Tuple
+
+import jax.numpy as jnp
+import numpy as np
+
+from gan_jax.data.augment import get_augment
+from gan_jax.data.catalog import TOY_DATASETS, DataInfo, data_info
+from gan_jax.data.stream import ImageStream, ToyStream
+from gan_jax.errors import GanJaxError
+
+__all__ = ["data_info", "make_stream", "load_split", "example_batch"]
+
+
+def make_stream(config):
+    """The training stream of config.data (toy distributions, or the train split's images)."""
+    info = data_info(config)
+    if config.data.name in TOY_DATASETS:
+        if config.data.augment != "none":
+            raise GanJaxError("data.augment applies to images; the toy data sets take 'none'")
+        return ToyStream(info.distribution, seed=config.seed)
+    images, labels = load_split(config, "train")
+    return ImageStream(images, labels, seed=config.seed, augment=get_augment(config.data.augment),
+                       name=info.name, num_classes=info.num_classes)
+
+
+def load_split(config, split: str) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+    """(uint8 images [N, H, W, C], int32 labels [N] or None) of one split of config.data,
+    cropped and resized to data.image_size where set."""
+    from gan_jax.data.images import load_images
+    c = config.data
+    if c.name in TOY_DATASETS:
+        raise GanJaxError(f"{c.name!r} is a toy distribution sampled on the fly; it has no "
+                          "stored split")
+    return load_images(c.name, split, c.data_dir or None, image_size=c.image_size or None)
+
+
+def example_batch(info: DataInfo, n: int = 2) -> dict:
+    """A transformed batch of zeros with the shapes and dtypes of the run's batches (what
+    `GANSpec.init` needs), from `info` alone: nothing is read."""
+    batch = {"index": jnp.arange(n, dtype=jnp.int32), "step": jnp.zeros((), jnp.int32)}
+    for field in info.fields:
+        batch[field] = jnp.zeros((n,) + tuple(info.example_shape), jnp.float32)
+    if info.num_classes:
+        batch["label"] = jnp.zeros((n,), jnp.int32)
+    return batch

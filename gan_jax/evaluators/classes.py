@@ -1,0 +1,111 @@
+"""Conditional samples judged class by class (the conditional family's plug-ins).
+
+- `ClassAccuracy`: how often the shipped MNIST LeNet classifies a sample generated for label y
+  as y: overall (`class_accuracy`), per class (`class_accuracy_per_class`, and the worst,
+  `class_accuracy_min`). The baseline (`real_class_accuracy`) is the LeNet's accuracy on the
+  held-out real digits (98.6 %).
+- `IntraClassFID`: the Fréchet distance on LeNet features between the samples generated for
+  class c and the real training digits of class c, for every class (`intra_fid_per_class`), and
+  their mean (`intra_fid`; Miyato & Koyama 2018 report it on ImageNet with Inception features).
+
+Both need a classifier of the data's classes: the MNIST LeNet, so MNIST digits (28x28x1).
+On other data they report themselves under `skipped` unless asked for by name (then an error).
+"""
+import numpy as np
+
+from gan_jax.errors import GanJaxError
+from gan_jax.evaluators import requested
+from gan_jax.evaluators.images import data_family
+from gan_jax.metrics.frechet import frechet_distance, gaussian_statistics
+from gan_jax.pixels import to_model_range
+
+
+def _wanted(context, names):
+    """(run it, error-or-skip reason) for a plug-in answering to `names` on this run's data."""
+    asked = requested(context.options)
+    wanted = asked is None or any(n in asked for n in names)
+    if not wanted:
+        return False, None
+    if data_family(context.config) != "digits":
+        reason = (f"{names[0]} needs a classifier of the data's classes; gan_jax ships the MNIST "
+                  f"LeNet (data mnist_offline or mnist, 28x28x1), not one for "
+                  f"{context.config.data.name!r}")
+        if asked is not None:
+            raise GanJaxError(reason)
+        return False, reason
+    return True, None
+
+
+def _labels(cond, n):
+    if cond is None:
+        raise GanJaxError("class metrics need the labels the samples were generated for")
+    return np.asarray(cond)[:n]
+
+
+class ClassAccuracy:
+    known = ("class_accuracy",)
+
+    def __init__(self, context, num_classes: int):
+        self.context, self.num_classes = context, num_classes
+        self.active, self.skip_reason = _wanted(context, self.known)
+        if self.active:
+            context.extractor("mnist")
+
+    def accuracy(self, images, labels):
+        logits = self.context.features_of("mnist", images).logits
+        predicted = np.argmax(logits, -1)
+        correct = predicted == labels
+        per_class = [float(np.mean(correct[labels == c])) if np.any(labels == c) else float("nan")
+                     for c in range(self.num_classes)]
+        return float(np.mean(correct)), per_class
+
+    def __call__(self, fake, cond=None):
+        if not self.active:
+            return {"skipped": {"class_accuracy": self.skip_reason}}.items() \
+                if self.skip_reason else ()
+        overall, per_class = self.accuracy(fake, _labels(cond, len(fake)))
+        out = {"class_accuracy": overall, "class_accuracy_per_class": per_class,
+               "class_accuracy_min": float(np.nanmin(per_class))}
+        if self.context.options.baseline:
+            images, labels = self.context.test_split
+            out["real_class_accuracy"] = self.accuracy(to_model_range(images), labels)[0]
+        return out.items()
+
+
+class IntraClassFID:
+    known = ("intra_fid",)
+    MIN_SAMPLES = 2
+
+    def __init__(self, context, num_classes: int):
+        self.context, self.num_classes = context, num_classes
+        self.active, self.skip_reason = _wanted(context, self.known)
+        if self.active:
+            context.extractor("mnist")
+
+    def _class_statistics(self):
+        features = self.context.train_features("mnist").features
+        labels = self.context.train_split[1]
+        return [gaussian_statistics(features[labels == c]) for c in range(self.num_classes)]
+
+    def intra_fid(self, images, labels):
+        features = self.context.features_of("mnist", images).features
+        real = self._class_statistics()
+        per_class = []
+        for c in range(self.num_classes):
+            mine = features[labels == c]
+            if len(mine) < self.MIN_SAMPLES:
+                raise GanJaxError(f"intra-class FID needs at least {self.MIN_SAMPLES} samples of "
+                                  f"every class; class {c} has {len(mine)}: raise num_samples")
+            per_class.append(frechet_distance(*real[c], *gaussian_statistics(mine)))
+        return float(np.mean(per_class)), per_class
+
+    def __call__(self, fake, cond=None):
+        if not self.active:
+            return {"skipped": {"intra_fid": self.skip_reason}}.items() \
+                if self.skip_reason else ()
+        mean, per_class = self.intra_fid(fake, _labels(cond, len(fake)))
+        out = {"intra_fid": mean, "intra_fid_per_class": per_class}
+        if self.context.options.baseline:
+            images, labels = self.context.test_split
+            out["real_intra_fid"] = self.intra_fid(to_model_range(images), labels)[0]
+        return out.items()

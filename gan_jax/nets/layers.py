@@ -1,0 +1,128 @@
+"""Building blocks shared by the convolutional networks (DCGAN; later U-Net, PatchGAN, ResNet).
+
+- `weight_init`: N(0, 0.02), the DCGAN / Pix2Pix / CycleGAN convention; `bn_scale_init`: N(1, 0.02).
+- `ConvTranspose2D` and `StridedConv4x4`: PyTorch-semantics layers whose computation is picked
+  per layer and backend in `gan_jax.ops.choice` (Winograd / GEMM forms on CPU, XLA's elsewhere).
+- `normalize`: BatchNorm whose training statistics span the devices of `axis_name` (one global
+  batch), InstanceNorm, LayerNorm, or nothing, by name.
+- `spectral`: wrap a layer in spectral normalisation (Miyato et al. 2018); the power-iteration
+  vectors live in the non-param collection SPECTRAL, which the trainer averages over devices
+  like BatchNorm statistics.
+"""
+from typing import Optional
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from gan_jax.errors import GanJaxError
+from gan_jax.ops.choice import check_impl, resolve_impl, strided_conv4x4
+from gan_jax.ops.conv_transpose import conv_transpose
+
+NORMS = ("batch", "instance", "layer", "none")
+CONDITIONINGS = ("concat", "projection")
+SPECTRAL = "spectral"          # the collection of spectral normalisation's u and sigma
+weight_init = nn.initializers.normal(stddev=0.02)
+
+
+def bn_scale_init(key, shape, dtype=jnp.float32):
+    """BatchNorm scale ~ N(1, 0.02), as in the DCGAN reference code and PyTorch's example."""
+    return 1.0 + 0.02 * jax.random.normal(key, shape, dtype)
+
+
+def check_label(label, num_classes: int, batch: int, who: str):
+    """The labels a conditional net needs ([B] integers), or a clear error."""
+    if num_classes <= 0:
+        if label is not None:
+            raise GanJaxError(f"{who} is unconditional (num_classes=0) but was given labels; "
+                              "use the conditional family (gan.family='conditional')")
+        return None
+    if label is None:
+        raise GanJaxError(f"{who} is conditional ({num_classes} classes) and needs labels [B]")
+    if tuple(label.shape) != (batch,):
+        raise GanJaxError(f"{who} takes labels of shape ({batch},), got {tuple(label.shape)}")
+    return label
+
+
+def check_norm(kind: str) -> str:
+    if kind not in NORMS:
+        raise GanJaxError(f"unknown normalisation {kind!r}; valid: {NORMS}")
+    return kind
+
+
+def normalize(h, kind: str, train: bool, axis_name: Optional[str], name: str):
+    """Normalise NHWC (or [N, C]) activations by `kind` (NORMS). BatchNorm statistics are reduced
+    in float32 whatever ``h``'s dtype and averaged over `axis_name` in training; the output keeps
+    ``h``'s dtype."""
+    if check_norm(kind) == "batch":
+        return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
+                            axis_name=axis_name if train else None, scale_init=bn_scale_init,
+                            bias_init=nn.initializers.zeros, dtype=h.dtype, name=name)(h)
+    if kind == "instance":
+        return nn.InstanceNorm(epsilon=1e-5, dtype=h.dtype, name=name)(h)
+    if kind == "layer":
+        return nn.LayerNorm(epsilon=1e-5, dtype=h.dtype, name=name)(h)
+    return h
+
+
+def spectral(layer: nn.Module, enabled: bool, train: bool):
+    """`layer` itself, or wrapped in spectral normalisation (one power iteration per call,
+    updating its u vector only in training)."""
+    if not enabled:
+        return layer
+    wrapped = nn.SpectralNorm(layer, collection_name=SPECTRAL)
+    return lambda *args: wrapped(*args, update_stats=train)
+
+
+class ConvTranspose2D(nn.Module):
+    """Transposed convolution with PyTorch ``ConvTranspose2d`` semantics (NHWC, HWIO kernel).
+
+    The kernel ``[k, k, C_in, features]`` is used unflipped, so
+    ``kernel == torch_weight.transpose(2, 3, 0, 1)``. Output side ``(H-1)*stride + k - 2*padding``
+    (kernel 4, stride 2, padding 1 doubles it). ``impl`` picks the computation, see
+    `gan_jax.ops.conv_transpose.conv_transpose` and `gan_jax.ops.choice` ('fast': per layer and
+    backend for the 4x4 / 2 / 1 layer, 'subpixel' for other shapes).
+    """
+    features: int
+    kernel_size: int = 4
+    stride: int = 2
+    padding: int = 1
+    use_bias: bool = True
+    impl: str = "subpixel"              # one of gan_jax.ops.choice.CONV_IMPLS
+
+    @nn.compact
+    def __call__(self, x):
+        if x.ndim != 4:
+            raise GanJaxError(f"ConvTranspose2D takes NHWC input [N, H, W, C], got shape "
+                              f"{tuple(x.shape)}.")
+        k = self.kernel_size
+        kernel = self.param("kernel", weight_init, (k, k, x.shape[-1], self.features))
+        impl = check_impl(self.impl)
+        if impl == "fast" and (k, self.stride, self.padding) != (4, 2, 1):
+            impl = "subpixel" if jax.default_backend() == "cpu" else "xla"
+        impl = resolve_impl(impl, x.shape[-1], self.features)
+        y = conv_transpose(x, kernel.astype(x.dtype), stride=self.stride, padding=self.padding,
+                           impl=impl)
+        if self.use_bias:
+            y = y + self.param("bias", nn.initializers.zeros, (self.features,)).astype(y.dtype)
+        return y
+
+
+class StridedConv4x4(nn.Module):
+    """Convolution 4x4, stride 2, padding 1 (PyTorch ``Conv2d(C, O, 4, 2, 1)``), HWIO kernel.
+
+    ``impl='winograd'`` computes it as F(2x2, 2x2) after space-to-depth, ``'gemm'`` as im2col +
+    one GEMM, ``'fast'`` picks per layer (`gan_jax.ops.choice`); the others use XLA's convolution.
+    """
+    features: int
+    use_bias: bool = True
+    impl: str = "xla"
+
+    @nn.compact
+    def __call__(self, x):
+        kernel = self.param("kernel", weight_init,
+                            (4, 4, x.shape[-1], self.features)).astype(x.dtype)
+        y = strided_conv4x4(x, kernel, self.impl)
+        if self.use_bias:
+            y = y + self.param("bias", nn.initializers.zeros, (self.features,)).astype(y.dtype)
+        return y

@@ -1,0 +1,127 @@
+"""Picture writers: what a family draws during training, in workdir/samples/.
+
+Each family names its writer (`GANSpec.snapshots(seed) -> writer`); the trainer calls
+`writer.write(workdir, step, g_variables, d_variables)` every `train.sample_every` steps and
+`writer.finish(workdir)` at the end of a run. Samples come from a fixed key (the same images at
+every step, so the pictures show G changing, not the noise):
+- `ImageGrid`: `step_XXXXXXX.png`, a grid of 64 samples;
+- `ClassGrid`: one row per class (the conditional family), the same latents in every row;
+- `DensityPanels`: the 1-D toy's Figure-1 panel (data density, p_g, D(x)), its numbers in
+  `step_XXXXXXX.npz`; `finish` gathers several steps into `figure1.png` (as the paper's Figure 1);
+- `Scatter2D`: samples scattered over the mode centres (2-D mixtures).
+"""
+import glob
+import os
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from gan_jax import viz
+
+SAMPLE_KEY = 0x5A3B1E
+
+
+def sample_path(workdir: str, step: int, ext: str = "png") -> str:
+    return os.path.join(workdir, "samples", f"step_{step:07d}.{ext}")
+
+
+def sample_key(seed: int):
+    return jax.random.fold_in(jax.random.key(seed), SAMPLE_KEY)
+
+
+class ImageGrid:
+    def __init__(self, spec, seed: int, num: int = 64):
+        key = sample_key(seed)
+        self._sample = jax.jit(lambda g: spec.sample(g, key, num))
+
+    def write(self, workdir: str, step: int, g_variables, d_variables=None) -> str:
+        return viz.save_image_grid(np.asarray(self._sample(g_variables)),
+                                   sample_path(workdir, step))
+
+    def finish(self, workdir: str):
+        return None
+
+
+class ClassGrid:
+    """`rows` classes (the first ones) x `per_class` samples; sample j of every row has the same
+    latent, so a column shows one z across the classes."""
+
+    def __init__(self, spec, seed: int, per_class: int = 10, rows: int = 10):
+        key = sample_key(seed)
+        rows = min(rows, spec.num_classes)
+        labels = jnp.repeat(jnp.arange(rows, dtype=jnp.int32), per_class)
+        self.per_class = per_class
+        if spec.latent is not None and spec.generate is not None:
+            z = jnp.tile(spec.latent(key, jnp.arange(per_class)), (rows, 1))
+            self._sample = jax.jit(lambda g: spec.generate(g, z, labels))
+        else:
+            self._sample = jax.jit(lambda g: spec.sample(g, key, rows * per_class, labels))
+
+    def write(self, workdir: str, step: int, g_variables, d_variables=None) -> str:
+        return viz.save_image_grid(np.asarray(self._sample(g_variables)),
+                                   sample_path(workdir, step), nrow=self.per_class)
+
+    def finish(self, workdir: str):
+        return None
+
+
+class Scatter2D:
+    def __init__(self, spec, seed: int, centres, num: int = 5000):
+        key = sample_key(seed)
+        self.centres = centres
+        self._sample = jax.jit(lambda g: spec.sample(g, key, num))
+
+    def write(self, workdir: str, step: int, g_variables, d_variables=None) -> str:
+        path = sample_path(workdir, step)
+        viz.save_scatter_2d(np.asarray(self._sample(g_variables)), self.centres, path,
+                            title=f"step {step}")
+        return path
+
+    def finish(self, workdir: str):
+        return None
+
+
+class DensityPanels:
+    """The 1-D toy: data density, p_g (a KDE of G's samples) and D(x) on a grid."""
+
+    def __init__(self, spec, seed: int, distribution, num: int = 5000, max_panels: int = 5):
+        key = sample_key(seed)
+        self.distribution, self.max_panels = distribution, max_panels
+        self._sample = jax.jit(lambda g: spec.sample(g, key, num))
+        lo = float(distribution.centres.min() - 4 * distribution.stds.max())
+        hi = float(distribution.centres.max() + 4 * distribution.stds.max())
+        self.grid = np.linspace(lo, hi, 400, dtype=np.float32)
+        self._d_curve = jax.jit(
+            lambda d: jax.nn.sigmoid(spec.discriminate(d, jnp.asarray(self.grid)[:, None])))
+
+    def write(self, workdir: str, step: int, g_variables, d_variables) -> str:
+        samples = np.asarray(self._sample(g_variables))
+        snap = self.snapshot(step, samples, d_variables)
+        np.savez(sample_path(workdir, step, "npz"), **snap)
+        path = sample_path(workdir, step)
+        viz.save_density_panels([snap], path)
+        return path
+
+    def snapshot(self, step, samples, d_variables) -> dict:
+        return {"step": step, "x": self.grid, "data_pdf": self.distribution.pdf(self.grid),
+                "generator_samples": samples[:, 0],
+                "discriminator": np.asarray(self._d_curve(d_variables))}
+
+    def finish(self, workdir: str):
+        return write_figure1(workdir, self.max_panels)
+
+
+def write_figure1(workdir: str, max_panels: int = 5) -> str:
+    """Figure-1-style panels from several saved 1-D snapshots (evenly spaced in time)."""
+    files = sorted(glob.glob(os.path.join(workdir, "samples", "step_*.npz")))
+    if not files:
+        return ""
+    chosen = [files[int(round(i))] for i in np.linspace(0, len(files) - 1, min(max_panels, len(files)))]
+    snaps = []
+    for f in chosen:
+        with np.load(f) as z:
+            snaps.append({k: (int(z[k]) if k == "step" else z[k]) for k in z.files})
+    path = os.path.join(workdir, "figure1.png")
+    viz.save_density_panels(snaps, path)
+    return path
