@@ -31,7 +31,6 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch (and its OpenMP) loads
 
 import argparse  # noqa: E402
-import importlib  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import platform  # noqa: E402
@@ -42,6 +41,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
+from gan_jax.config import load_experiment  # noqa: E402
 from gan_jax.train.loop import build_run, host_batches  # noqa: E402
 
 TORCH_THREADS = 2
@@ -55,7 +55,7 @@ MAPPERS = ("pmap", "shard_map")
 
 def load_config(name: str, mapper: str = "pmap", steps_per_call=None):
     """experiments/configs/NAME.py on one device, with the given mapper and steps_per_call."""
-    config = importlib.import_module(f"experiments.configs.{name}").get_config()
+    config = load_experiment(name)      # the CLI's loader
     t = config.train
     t.num_devices = 1
     t.mapper = mapper
@@ -158,7 +158,7 @@ class TorchContender:
         self.images = data.kind == "image"
         self.batch_size, self.latent_dim = t.batch_size, m.latent_dim
         self.uniform = m.latent_distribution == "uniform"
-        self.saturating = config.loss.g_loss == "saturating"
+        self.saturating = config.loss.name == "minimax"
         self.reuse_fake = reuse_fake
         self.ones = torch.ones(t.batch_size)
         self.zeros = torch.zeros(t.batch_size)

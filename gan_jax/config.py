@@ -154,6 +154,10 @@ def check_override_keys(argv):
         for part in key.split("."):
             fields = list(node.keys()) if hasattr(node, "keys") else []
             if part not in fields:
+                renamed = RENAMED.get(key)
+                if renamed:
+                    raise GanJaxError(f"config key {key!r} was renamed {renamed!r} ("
+                                      f"{RENAMED_HINTS.get(key, '')}); use --config.{renamed}=...")
                 where = ".".join(walked) or "the config"
                 close = difflib.get_close_matches(part, fields, n=1)
                 hint = f" Did you mean {'.'.join(walked + close)!r}?" if close else ""
@@ -163,6 +167,7 @@ def check_override_keys(argv):
 
 
 RENAMED = {"loss.g_loss": "loss.name"}
+RENAMED_HINTS = {"loss.g_loss": "saturating is now minimax; non_saturating keeps its name"}
 _G_LOSS_NAMES = {"saturating": "minimax", "non_saturating": "non_saturating"}
 
 

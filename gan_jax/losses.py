@@ -173,6 +173,7 @@ LOSSES: Dict[str, LossPair] = {
 def get_loss(name: str) -> LossPair:
     """The (D loss, G loss) pair called ``name`` (config key loss.name), or GanJaxError listing
     the valid names."""
-    if name not in LOSSES:
-        raise GanJaxError(f"unknown loss.name {name!r}; valid: {sorted(LOSSES)}")
-    return LOSSES[name]
+    try:
+        return LOSSES[name]
+    except (KeyError, TypeError):
+        raise GanJaxError(f"unknown loss.name {name!r}; valid: {sorted(LOSSES)}") from None

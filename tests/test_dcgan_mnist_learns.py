@@ -11,6 +11,7 @@ MNIST FID <= 800.
 import os
 
 import jax
+import pytest
 
 from gan_jax.evaluation import Evaluator
 from gan_jax.config import CONFIG_DIR, load_experiment as _load_config
@@ -20,6 +21,7 @@ STEPS = 200
 MIN_SCORE, MAX_FID = 2.8, 800.0
 
 
+@pytest.mark.slow
 def test_dcgan_mnist_digits_are_recognisable(tmp_path, data_dir):
     config = _load_config(os.path.join(CONFIG_DIR, "dcgan_mnist.py"))
     assert config.model.arch == "dcgan" and config.data.name == "mnist_offline"

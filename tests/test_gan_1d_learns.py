@@ -3,10 +3,13 @@ data samples (the issue's bar), with the Figure-1 panels written."""
 import json
 import os
 
+import pytest
+
 from experiments.configs.gan_1d import get_config
 from gan_jax.train.loop import train
 
 
+@pytest.mark.slow
 def test_gan_1d_shipped_config_reaches_w1_bar(tmp_path):
     config = get_config()
     config.train.progress = False

@@ -158,3 +158,142 @@ def test_registry():
 def test_unknown_generator_loss_lists_valid_names():
     with pytest.raises(GanJaxError, match="'non_saturating', 'saturating'"):
         losses.get_generator_loss('wasserstein')
+
+
+# ---------------------------------------------------------------------------------------------
+# The zoo (gan_jax.losses.LOSSES): every D and G loss against its formula, values and gradients.
+
+def _log_sigmoid(x):
+    return -np.logaddexp(0.0, -np.asarray(x, dtype=np.float64))
+
+
+def _zoo_reference(name, real, fake):
+    """(D loss, dD/d real, dD/d fake, G loss, dG/d fake) of loss `name`, in float64 numpy,
+    written from the formulas of the module docstring (expectations = means over elements)."""
+    r, f = np.asarray(real, np.float64), np.asarray(fake, np.float64)
+    nr, nf = r.size, f.size
+    if name in ('non_saturating', 'minimax'):
+        d = -np.mean(_log_sigmoid(r)) - np.mean(_log_sigmoid(-f))
+        dd_r, dd_f = -(1.0 - _sigmoid(r)) / nr, _sigmoid(f) / nf
+        if name == 'non_saturating':
+            g, dg_f = -np.mean(_log_sigmoid(f)), -(1.0 - _sigmoid(f)) / nf
+        else:
+            g, dg_f = np.mean(_log_sigmoid(-f)), -_sigmoid(f) / nf
+    elif name == 'least_squares':
+        d = 0.5 * np.mean((r - 1.0) ** 2) + 0.5 * np.mean(f ** 2)
+        dd_r, dd_f = (r - 1.0) / nr, f / nf
+        g, dg_f = 0.5 * np.mean((f - 1.0) ** 2), (f - 1.0) / nf
+    elif name == 'wasserstein':
+        d = np.mean(f) - np.mean(r)
+        dd_r, dd_f = np.full_like(r, -1.0 / nr), np.full_like(f, 1.0 / nf)
+        g, dg_f = -np.mean(f), np.full_like(f, -1.0 / nf)
+    elif name == 'hinge':
+        d = np.mean(np.maximum(0.0, 1.0 - r)) + np.mean(np.maximum(0.0, 1.0 + f))
+        dd_r, dd_f = -(r < 1.0).astype(np.float64) / nr, (f > -1.0).astype(np.float64) / nf
+        g, dg_f = -np.mean(f), np.full_like(f, -1.0 / nf)
+    else:
+        raise ValueError(name)
+    return d, dd_r, dd_f, g, dg_f
+
+
+ZOO = ('non_saturating', 'minimax', 'least_squares', 'wasserstein', 'hinge')
+# Hand-made outputs on both sides of every kink and label: hinge's 1 (real) and -1 (fake), the
+# LSGAN labels 0 and 1, and logits from confident rejection to confident acceptance.
+ZOO_REAL = np.array([-3.0, -1.5, -0.25, 0.0, 0.5, 0.999, 1.001, 2.0, 4.5], np.float32)
+ZOO_FAKE = np.array([-4.0, -1.001, -0.999, -0.5, 0.0, 0.3, 1.0, 1.75, 3.0], np.float32)
+
+
+class ZooTest(parameterized.TestCase):
+
+    @chex.variants(with_jit=True, without_jit=True)
+    @parameterized.parameters(*ZOO)
+    def test_values_and_gradients_match_formulas(self, name):
+        pair = losses.get_loss(name)
+
+        def values_and_grads(real, fake):
+            d, (dd_r, dd_f) = jax.value_and_grad(pair.d, argnums=(0, 1))(real, fake)
+            g, dg_f = jax.value_and_grad(pair.g)(fake)
+            return d, dd_r, dd_f, g, dg_f
+
+        for real, fake in [(ZOO_REAL, ZOO_FAKE), (ZOO_FAKE, ZOO_REAL),
+                           (ZOO_REAL.reshape(3, 3, 1), ZOO_FAKE[::-1].reshape(3, 3, 1))]:
+            out = self.variant(values_and_grads)(jnp.asarray(real), jnp.asarray(fake))
+            ref = _zoo_reference(name, real, fake)
+            chex.assert_shape([out[0], out[3]], ())
+            chex.assert_shape([out[1], out[2], out[4]], real.shape)
+            for got, want, what in zip(out, ref, ('D', 'dD/dreal', 'dD/dfake', 'G', 'dG/dfake')):
+                np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-7,
+                                           err_msg=f'{name} {what}')
+
+    @parameterized.parameters(*ZOO)
+    def test_patch_outputs_give_a_scalar_mean(self, name):
+        # PatchGAN-shaped outputs (N, h, w, 1): the loss is the mean over every element.
+        patch = np.asarray(RNG.normal(size=(2, 3, 3, 1)), np.float32)
+        pair = losses.get_loss(name)
+        ref = _zoo_reference(name, patch, -patch)
+        np.testing.assert_allclose(pair.d(patch, -patch), ref[0], rtol=2e-5)
+        np.testing.assert_allclose(pair.g(-patch), ref[3], rtol=2e-5, atol=1e-7)
+
+    def test_known_points(self):
+        # Values that are easy to check by hand.
+        one, zero = jnp.ones((4,)), jnp.zeros((4,))
+        np.testing.assert_allclose(losses.least_squares_discriminator_loss(one, zero), 0.0)
+        np.testing.assert_allclose(losses.least_squares_generator_loss(one), 0.0)
+        np.testing.assert_allclose(losses.least_squares_discriminator_loss(zero, one), 1.0)
+        np.testing.assert_allclose(losses.wasserstein_discriminator_loss(3 * one, one), -2.0)
+        np.testing.assert_allclose(losses.hinge_discriminator_loss(one, -one), 0.0)  # margins met
+        np.testing.assert_allclose(losses.hinge_discriminator_loss(zero, zero), 2.0)
+        np.testing.assert_allclose(losses.hinge_generator_loss(2 * one), -2.0)
+
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_sigmoid_losses_finite_at_extremes(self):
+        x = jnp.asarray(EXTREMES, dtype=jnp.float32)
+        for name in ('non_saturating', 'minimax'):
+            pair = losses.get_loss(name)
+            out = self.variant(lambda r, f, pair=pair: (
+                jax.value_and_grad(pair.d, argnums=(0, 1))(r, f),
+                jax.value_and_grad(pair.g)(f)))(x, -x)
+            chex.assert_tree_all_finite(out)
+
+
+def test_zoo_registry():
+    assert set(losses.LOSSES) == set(ZOO)
+    expected = {
+        'non_saturating': (losses.minimax_discriminator_loss,
+                           losses.non_saturating_generator_loss, True),
+        'minimax': (losses.minimax_discriminator_loss, losses.minimax_generator_loss, True),
+        'least_squares': (losses.least_squares_discriminator_loss,
+                          losses.least_squares_generator_loss, False),
+        'wasserstein': (losses.wasserstein_discriminator_loss,
+                        losses.wasserstein_generator_loss, False),
+        'hinge': (losses.hinge_discriminator_loss, losses.hinge_generator_loss, False),
+    }
+    for name, (d, g, probabilities) in expected.items():
+        pair = losses.get_loss(name)
+        assert isinstance(pair, losses.LossPair)
+        assert pair is losses.LOSSES[name]
+        assert (pair.d, pair.g, pair.probabilities) == (d, g, probabilities), name
+    # TF-GAN's names for the original GAN's losses are the same functions.
+    assert losses.minimax_discriminator_loss is losses.discriminator_loss
+    assert losses.minimax_generator_loss is losses.generator_loss_saturating
+    assert losses.non_saturating_generator_loss is losses.generator_loss_non_saturating
+
+
+@pytest.mark.parametrize('typo', ['hinged', 'wgan', 'saturating', '', None])
+def test_unknown_loss_name_lists_valid_names(typo):
+    with pytest.raises(GanJaxError) as info:
+        losses.get_loss(typo)
+    message = str(info.value)
+    assert 'loss.name' in message and repr(typo) in message
+    for name in ZOO:
+        assert name in message, name
+
+
+def test_config_typo_fails_when_the_family_is_built():
+    from gan_jax import registry
+    from gan_jax.gans import vanilla
+    from tests.train.helpers import toy_config
+    config = toy_config(name='ring')
+    config.loss.name = 'least_square'
+    with pytest.raises(GanJaxError, match='least_squares'):
+        vanilla.make_spec(config, registry.data_info(config))

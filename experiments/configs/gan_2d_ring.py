@@ -3,7 +3,7 @@
     python -m gan_jax.train --config experiments/configs/gan_2d_ring.py --workdir runs/ring
     # the minimax (saturating) generator loss instead of the non-saturating one:
     python -m gan_jax.train --config experiments/configs/gan_2d_ring.py --workdir runs/ring_sat \
-        --config.loss.g_loss=saturating
+        --config.loss.name=minimax
 
 eval.json: modes covered (of 8), high-quality fraction (within 3 std of a centre), KL to uniform.
 Measured here (2 CPU cores, 20,000 steps): about 145 s wall. Non-saturating: 5 of 8 modes,

@@ -131,4 +131,7 @@ def _float32_only(m):
 
 def has_batch_norm(config, player: str) -> bool:
     """Whether G ('g') or D ('d') of model.* normalises over the batch."""
-    return bool(config.model.g_batch_norm if player == "g" else config.model.d_batch_norm)
+    m = config.model
+    if player == "g":
+        return bool(m.g_batch_norm and len(m.g_hidden) > 0)
+    return bool(m.d_batch_norm and len(m.d_hidden) > 1)   # D normalises from its 2nd layer on

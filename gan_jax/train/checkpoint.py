@@ -119,6 +119,12 @@ def _check_matches(stored_tree, abstract_state, path):
     diff = sorted(set(got) ^ set(want)) or [k for k in sorted(want) if got[k] != want[k]]
     if diff:
         k = diff[0]
+        if k.startswith("extra/") and k in got and k in want and got[k][0][1:] == want[k][0][1:]:
+            raise GanJaxError(
+                f"the checkpoint {path} holds the family's per-device state for "
+                f"{got[k][0][0]} devices, but this run maps {want[k][0][0]}: resume it with "
+                f"train.num_devices={got[k][0][0]} (that state cannot be split or merged). "
+                "Nothing was changed.")
         raise GanJaxError(
             f"the checkpoint {path} does not match this config's model: first difference at "
             f"{k!r} (checkpoint {got.get(k, 'absent')}, config {want.get(k, 'absent')}). Nothing "

@@ -23,8 +23,9 @@ def learning_rate(cfg, total_updates: int):
     """The learning rate of `cfg`: a float, or an optax schedule of the update count."""
     if cfg.schedule not in SCHEDULES:
         raise GanJaxError(f"unknown learning-rate schedule {cfg.schedule!r}; valid: {SCHEDULES}")
-    if cfg.warmup_steps < 0 or not 0.0 <= cfg.decay_start <= 1.0 or cfg.final_lr_scale < 0:
-        raise GanJaxError(f"optimizer schedule settings out of range: warmup_steps="
+    if (cfg.lr <= 0 or cfg.warmup_steps < 0 or not 0.0 <= cfg.decay_start <= 1.0
+            or cfg.final_lr_scale < 0):
+        raise GanJaxError(f"optimizer settings out of range: lr={cfg.lr} (> 0), warmup_steps="
                           f"{cfg.warmup_steps} (>= 0), decay_start={cfg.decay_start} (0..1), "
                           f"final_lr_scale={cfg.final_lr_scale} (>= 0)")
     if cfg.schedule == "constant" and cfg.warmup_steps == 0:

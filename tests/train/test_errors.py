@@ -159,3 +159,11 @@ def test_unknown_config_section_lists_valid_keys():
                              "--config.loss.nmae=minimax"])
     check_override_keys(["prog", "--config", "experiments/configs/gan_1d.py",
                          "--config.loss.name=minimax", "--config.train.steps=5"])
+
+
+def test_renamed_config_key_names_its_new_name():
+    from gan_jax.config import check_override_keys
+    with pytest.raises(GanJaxError, match=r"'loss.g_loss' was renamed 'loss.name' \(saturating "
+                                          r"is now minimax"):
+        check_override_keys(["prog", "--config=experiments/configs/gan_2d_ring.py",
+                             "--config.loss.g_loss=saturating"])
