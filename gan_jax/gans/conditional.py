@@ -6,9 +6,11 @@ on the labels of the real minibatch (so real and generated examples have the sam
 every loss and penalty of the zoo applies unchanged (`gan_jax.gans.adversarial`).
 
 Networks (`model.arch` from the net registry, built with `num_classes`): the paper's MLP (the
-label's one-hot joined to z in G and to x in D), or the conditional DCGAN (a learned per-class
-feature map concatenated in G and in D). `conditional.conditioning='projection'` replaces D's
-input concatenation by the projection discriminator of Miyato & Koyama (2018).
+label's one-hot joined to z in G and to x in D), or the conditional DCGAN (the one-hot joined to
+z in G, a learned per-class map as an extra input channel of D); the one-hot is scaled to weigh
+as much as the input it joins (`gan_jax.nets.layers.label_input`). `conditional.conditioning=
+'projection'` replaces D's input concatenation by the projection discriminator of Miyato &
+Koyama (2018). Shipped runs: experiments/configs/cgan_mnist.py, cdcgan_mnist.py.
 
 Pictures: one row per class, the same latents in every row. Numbers: the image metric set, and
 per class the MNIST LeNet's accuracy on the samples and the intra-class FID

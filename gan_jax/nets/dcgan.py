@@ -22,12 +22,17 @@ between them run in bfloat16 (weights cast at use, so gradients arrive in float3
 and D's logits are returned as float32, so losses, samples and metrics are unchanged in type.
 On CPU it is correct but not faster (XLA:CPU has no fast bfloat16 GEMM).
 
-Class conditioning (`num_classes` > 0; the conditional GAN family): G concatenates a learned
-per-class feature map (an embedding of the label, start x start x LABEL_CHANNELS) to its first
-feature map; D either concatenates a learned per-class image-sized map to its input as an extra
-channel (`conditioning='concat'`) or adds the projection term <embed(y), phi(x)> of Miyato &
-Koyama (2018) to its logit, phi(x) being D's last feature map summed over space
-(`conditioning='projection'`). With `num_classes=0` the networks are the plain DCGAN.
+Class conditioning (`num_classes` > 0; the conditional GAN family): G joins the label's one-hot,
+scaled by sqrt(latent_dim), to z before the projection (z ~ N(0, I) has norm ~ sqrt(latent_dim),
+so the label weighs as much as the noise: each class adds its own 7x7 map to every channel of
+the first feature map); D either concatenates a learned per-class image-sized map (initialised
+N(0, 1), the images' scale) to its input as an extra channel (`conditioning='concat'`) or adds
+the projection term <embed(y), phi(x)> of Miyato & Koyama (2018) to its logit, phi(x) being D's
+last feature map summed over space (`conditioning='projection'`). With `num_classes=0` the
+networks are the plain DCGAN. (Measured on the offline digits, widths 32, 2,000 steps with an
+EMA of G: the unscaled one-hot gave samples of 81 % class accuracy, the scaled one 91 %; an
+earlier design, a learned per-class 7x7 map concatenated after the projection, was still at
+chance, 11 %, after 1,000 steps.)
 
 D's options for the loss zoo: `norm` (BatchNorm by default; 'layer' or 'none' for a WGAN-GP
 critic, whose per-example gradient penalty BatchNorm would mix across the batch) and
@@ -40,12 +45,12 @@ import jax.numpy as jnp
 
 from gan_jax.errors import GanJaxError
 from gan_jax.nets.layers import (CONDITIONINGS, ConvTranspose2D, StridedConv4x4, check_label,
-                                 check_norm, normalize, spectral, weight_init)
+                                 check_norm, label_input, normalize, spectral, weight_init)
 from gan_jax.ops.choice import CONV_IMPLS, check_impl, resolve_impl  # noqa: F401 (re-exported)
 
 IMAGE_SIZES = (28, 32, 64)
 COMPUTE_DTYPES = ("float32", "bfloat16")
-LABEL_CHANNELS = 1     # channels of G's per-class feature map
+label_init = nn.initializers.normal(stddev=1.0)   # D's per-class map: on the images' scale
 
 
 def stages(size: int) -> Tuple[int, int]:
@@ -96,15 +101,13 @@ class DCGANGenerator(nn.Module):
                               f"{tuple(z.shape)}.")
         label = check_label(label, self.num_classes, z.shape[0], "DCGANGenerator")
         width = self.base_width * 2 ** (n - 1)
+        if label is not None:       # joined to z, weighing as much as z (see the module doc)
+            z = jnp.concatenate([z, label_input(label, self.num_classes, z.shape[-1], z.dtype)],
+                                -1)
         h = nn.Dense(start * start * width, use_bias=False, kernel_init=weight_init,
                      dtype=dtype, name="project")(z)
         h = h.reshape((z.shape[0], start, start, width))
         h = nn.relu(normalize(h, "batch", train, self.axis_name, "bn_project"))
-        if label is not None:
-            maps = nn.Embed(self.num_classes, start * start * LABEL_CHANNELS,
-                            embedding_init=weight_init, name="label_maps")(label)
-            h = jnp.concatenate(
-                [h, maps.reshape((z.shape[0], start, start, LABEL_CHANNELS)).astype(h.dtype)], -1)
         for i in range(n - 1):
             width //= 2
             h = ConvTranspose2D(width, use_bias=False, impl=self.conv_impl, name=f"deconv_{i}")(h)
@@ -144,7 +147,7 @@ class DCGANDiscriminator(nn.Module):
         h = x.astype(dtype)
         if label is not None and self.conditioning == "concat":
             side = x.shape[1]
-            maps = nn.Embed(self.num_classes, side * side, embedding_init=weight_init,
+            maps = nn.Embed(self.num_classes, side * side, embedding_init=label_init,
                             name="label_maps")(label)
             h = jnp.concatenate([h, maps.reshape((x.shape[0], side, side, 1)).astype(dtype)], -1)
         for i in range(n):

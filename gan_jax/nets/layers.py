@@ -9,6 +9,7 @@
   vectors live in the non-param collection SPECTRAL, which the trainer averages over devices
   like BatchNorm statistics.
 """
+import math
 from typing import Optional
 
 import flax.linen as nn
@@ -41,7 +42,17 @@ def check_label(label, num_classes: int, batch: int, who: str):
         raise GanJaxError(f"{who} is conditional ({num_classes} classes) and needs labels [B]")
     if tuple(label.shape) != (batch,):
         raise GanJaxError(f"{who} takes labels of shape ({batch},), got {tuple(label.shape)}")
+    if not jnp.issubdtype(label.dtype, jnp.integer):
+        raise GanJaxError(f"{who} takes integer class labels, got dtype {label.dtype}")
     return label
+
+
+def label_input(label, num_classes: int, size: int, dtype=jnp.float32):
+    """The one-hot of `label` [B] scaled by sqrt(size), to be joined to an input of `size` entries
+    of unit scale (z ~ N(0, I); an image in [-1, 1]), whose norm is about sqrt(size): the label
+    then weighs as much as that input in the first layer (an unscaled one-hot weighs
+    1/sqrt(size) as much, and the nets were slow to heed it, see the module doc)."""
+    return math.sqrt(size) * jax.nn.one_hot(label, num_classes, dtype=dtype)
 
 
 def check_norm(kind: str) -> str:

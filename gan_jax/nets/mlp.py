@@ -4,10 +4,15 @@ Goodfellow et al. (2014) used MLPs for both players: G maps noise z to a sample,
 to one logit (D(x) = sigmoid(logit)). The same two modules serve the 1-D toy (out_shape=(1,)),
 the 2-D mixtures (out_shape=(2,)) and MNIST (out_shape=(28, 28, 1), tanh output in [-1, 1]).
 
-Class conditioning (`num_classes` > 0; Mirza & Osindero 2014): G sees [z, one_hot(y)] and D sees
-[x, one_hot(y)] (`conditioning='concat'`, the paper's joint input), or D adds the projection term
-<embed(y), h(x)> of Miyato & Koyama (2018) to its logit, h(x) being its last hidden layer
-(`conditioning='projection'`). `spectral_norm` normalises every Dense layer of D.
+Class conditioning (`num_classes` > 0; Mirza & Osindero 2014): G sees [z, s_z one_hot(y)] and D
+sees [x, s_x one_hot(y)] (`conditioning='concat'`, the paper's joint input), or D adds the
+projection term <embed(y), h(x)> of Miyato & Koyama (2018) to its logit, h(x) being its last
+hidden layer (`conditioning='projection'`). The one-hot is scaled to weigh as much as the input
+it joins (`label_input`: s_z = sqrt(latent_dim) = 10, s_x = sqrt(784) = 28 for MNIST). Measured
+on the offline digits (experiments/configs/cgan_mnist.py, 10,000 steps, 1,000 samples judged by
+the MNIST LeNet): the unscaled one-hot gave 88.9 % class accuracy (G ignored the label for the
+first ~4,000 steps), scaling G's 93.6 %, scaling both 96.3 %. `spectral_norm` normalises every
+Dense layer of D.
 
 `generator(config, info)` / `discriminator(config, info)` build them from a run's config
 (model.*) and its data (`gan_jax.data.info.DataInfo`); the net registry calls these.
@@ -16,11 +21,10 @@ import math
 from typing import Optional, Sequence
 
 import flax.linen as nn
-import jax
 import jax.numpy as jnp
 
 from gan_jax.errors import GanJaxError
-from gan_jax.nets.layers import CONDITIONINGS, check_label, spectral
+from gan_jax.nets.layers import CONDITIONINGS, check_label, label_input, spectral
 
 ACTIVATIONS = {
     "relu": nn.relu,
@@ -65,7 +69,8 @@ class MLPGenerator(nn.Module):
         label = check_label(label, self.num_classes, z.shape[0], "MLPGenerator")
         h = z
         if label is not None:
-            h = jnp.concatenate([z, jax.nn.one_hot(label, self.num_classes, dtype=z.dtype)], -1)
+            h = jnp.concatenate([z, label_input(label, self.num_classes, z.shape[-1], z.dtype)],
+                                -1)
         for width in self.hidden:
             h = nn.Dense(width, use_bias=not self.batch_norm)(h)
             h = act(_maybe_batch_norm(h, self.batch_norm, train, self.axis_name))
@@ -93,7 +98,8 @@ class MLPDiscriminator(nn.Module):
         label = check_label(label, self.num_classes, x.shape[0], "MLPDiscriminator")
         h = x.reshape((x.shape[0], -1))
         if label is not None and self.conditioning == "concat":
-            h = jnp.concatenate([h, jax.nn.one_hot(label, self.num_classes, dtype=h.dtype)], -1)
+            h = jnp.concatenate([h, label_input(label, self.num_classes, h.shape[-1], h.dtype)],
+                                -1)
         for i, width in enumerate(self.hidden):
             norm = self.batch_norm and i > 0
             h = spectral(nn.Dense(width, use_bias=not norm), self.spectral_norm, train)(h)
