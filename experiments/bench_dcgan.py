@@ -254,7 +254,8 @@ def format_table(results: dict, peak: float) -> str:
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--settings", default="mnist32", help="comma-separated: mnist32, rgb64")
-    p.add_argument("--impls", default="subpixel", help="gan_jax model.conv_impl values to time")
+    p.add_argument("--impls", default="fast",
+                   help="gan_jax model.conv_impl values to time (default: the model's default, fast)")
     p.add_argument("--devices", type=int, default=1,
                    help="gan_jax data-parallel over this many XLA CPU devices (one core each)")
     p.add_argument("--dtype", default="float32", choices=("float32", "bfloat16"),

@@ -20,6 +20,7 @@ downloaded). The results are printed as JSON.
 import json
 import os
 import sys
+import zipfile
 
 import numpy as np
 from absl import app, flags, logging
@@ -57,8 +58,13 @@ def read_images(path: str) -> np.ndarray:
         from PIL import Image
         arrays = []
         for name in names:
-            with Image.open(os.path.join(path, name)) as im:
-                a = np.asarray(im.convert("L" if im.mode in ("L", "1", "I;16") else "RGB"))
+            file = os.path.join(path, name)
+            try:
+                with Image.open(file) as im:
+                    a = np.asarray(im.convert("L" if im.mode in ("L", "1", "I;16") else "RGB"))
+            except (OSError, SyntaxError, ValueError) as e:   # PIL: unreadable or truncated
+                raise GanJaxError(f"cannot read the image {file} ({type(e).__name__}: {e}); it "
+                                  "is corrupt or truncated: replace or remove it") from None
             arrays.append(a[..., None] if a.ndim == 2 else a)
         shapes = {a.shape for a in arrays}
         if len(shapes) > 1:
@@ -66,11 +72,15 @@ def read_images(path: str) -> np.ndarray:
                               "resize them to one size first")
         return to_model_range(np.stack(arrays))
     if path.endswith(".npz") and os.path.isfile(path):
-        with np.load(path) as f:
-            keys = list(f.keys())
-            if "images" not in keys and len(keys) != 1:
-                raise GanJaxError(f"{path} holds arrays {keys}; name the images 'images'")
-            x = f["images" if "images" in keys else keys[0]]
+        try:
+            with np.load(path) as f:
+                keys = list(f.keys())
+                if "images" not in keys and len(keys) != 1:
+                    raise GanJaxError(f"{path} holds arrays {keys}; name the images 'images'")
+                x = f["images" if "images" in keys else keys[0]]
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:   # a damaged file
+            raise GanJaxError(f"cannot read {path} ({type(e).__name__}: {e}); the .npz file is "
+                              "corrupt or truncated") from None
         if x.ndim == 3:
             x = x[..., None]
         if x.ndim != 4 or x.shape[-1] not in (1, 3):
@@ -104,50 +114,20 @@ def compare_sets(real: np.ndarray, fake: np.ndarray, metrics, features: str = "a
     return out
 
 
-SAME_EVALUATION = ("step", "ema", "num_samples")
-
-
-def eval_json_path(workdir: str, results: dict) -> str:
-    """DIR/eval.json, after moving an evaluation of another checkpoint, G or sample count there
-    to eval.step<S>[.<i>].json, so no earlier result is lost."""
-    path = os.path.join(workdir, "eval.json")
-    if os.path.isfile(path):
-        try:
-            with open(path) as f:
-                old = json.load(f)
-            same = all(old.get(k) == results.get(k) for k in SAME_EVALUATION)
-        except (json.JSONDecodeError, AttributeError):
-            old, same = {}, False
-        if not same:
-            base = os.path.join(workdir, f"eval.step{old.get('step', 'unknown')}")
-            keep, i = base + ".json", 1
-            while os.path.exists(keep):
-                keep, i = f"{base}.{i}.json", i + 1
-            os.replace(path, keep)
-    return path
-
-
 def evaluate_workdir(workdir: str, metrics="auto", features="auto", num_samples=None,
                      step=None, use_ema=True, inception_weights=None, baseline=False,
                      out=None) -> dict:
     """Evaluate the run in `workdir` and write the results (see the module docstring)."""
     from gan_jax.evaluation import Evaluator
     from gan_jax.train.restore import load_run
-    from gan_jax.train.workdir import write_json
+    from gan_jax.train.workdir import write_evaluation
     run = load_run(workdir, step=step, use_ema=use_ema)
     evaluator = Evaluator(run.spec, None, run.config, metrics=metrics, features=features,
                           num_samples=num_samples, baseline=baseline,
                           inception_weights=inception_weights or run.config.eval.inception_weights
                           or None)
     results = {"step": run.step, "ema": run.ema, **evaluator(run.g_variables)}
-    path = out or eval_json_path(workdir, results)
-    merged = {}
-    if os.path.isfile(path) and out is None:
-        with open(path) as f:
-            merged = json.load(f)
-    merged.update(results)
-    write_json(path, merged)
-    return merged
+    return write_evaluation(workdir, results, out)
 
 
 def main(argv):

@@ -38,6 +38,6 @@ def test_cli_writes_the_run_directory_and_resumes(tmp_path):
         assert [json.loads(line)["step"] for line in f] == [100, 200, 300]
     assert sorted(os.listdir(workdir / "checkpoints")) == ["200", "300"]  # the last K=2 kept
 
-    refused = _run(workdir, "--config.optim.g.lr=0.5")
+    refused = _run(workdir, "--config.optim.g.b1=0.9")
     assert refused.returncode == 2 and "different config" in refused.stderr
     assert "Traceback" not in refused.stderr

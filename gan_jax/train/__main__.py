@@ -4,6 +4,10 @@
 Overrides: --config.train.steps=2000 --config.loss.name=hinge ... (ml_collections
 config_flags; a mistyped key fails with "Did you mean ...?"). `--config=NAME` is short for
 experiments/configs/NAME.py. Running again on a workdir with a checkpoint resumes from it.
+
+Exit codes: 0 done; 2 a GanJaxError (the message names the problem and the fix; nothing was
+lost); 130 stopped by SIGINT (Ctrl-C) and 143 stopped by SIGTERM (a job scheduler's preemption),
+both after saving a checkpoint of the last completed step: run the same command to resume.
 """
 import sys
 
@@ -28,12 +32,16 @@ def define_flags():
 def main(argv):
     del argv
     logging.set_verbosity(logging.WARNING)  # orbax logs every save at INFO
+    from gan_jax.errors import TrainingInterrupted
     from gan_jax.train.loop import train
     try:
         _, results = train(FLAGS.config, FLAGS.workdir, overwrite=FLAGS.overwrite)
     except GanJaxError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
+    except TrainingInterrupted as e:
+        print(f"stopped: {e}", file=sys.stderr)
+        sys.exit(e.exit_code)
     print({k: v for k, v in results.items() if not isinstance(v, list)})
 
 

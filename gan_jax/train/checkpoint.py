@@ -4,8 +4,16 @@ One `CheckpointManager` keeps the last K checkpoints under `workdir/checkpoints/
 items: `state` (the TrainState pytree, PRNG key included) and `data` (JSON: the stream position).
 Saves are asynchronous; `wait()` before exit. A checkpoint that cannot be read, or whose arrays do
 not match the config's model, raises GanJaxError: it is never ignored, deleted or overwritten.
+
+Integrity: each save records a digest (BLAKE2b) of every array of the state in the `data` item;
+a restore recomputes them and calls a checkpoint whose bytes changed corrupt (orbax would
+otherwise restore flipped bytes silently). Checkpoints written before digests existed restore
+without the check. A save that was interrupted (SIGKILL in the middle of writing) leaves an
+orbax temporary `<step>.orbax-checkpoint-tmp*`; it is not a checkpoint, and with no complete one
+beside it the run has no checkpoint yet (orbax removes such temporaries itself once it saves).
 """
 import dataclasses
+import hashlib
 import os
 
 import jax
@@ -37,7 +45,8 @@ class Checkpointer:
         self._mgr.reload()
         step = self._mgr.latest_step()
         if step is None:
-            leftovers = [n for n in os.listdir(self.directory) if not n.startswith(".")]
+            leftovers = [n for n in os.listdir(self.directory)
+                         if not n.startswith(".") and TMP_MARK not in n]
             if leftovers:
                 raise GanJaxError(
                     f"{self.directory} holds {sorted(leftovers)[:5]} but no complete checkpoint: "
@@ -48,7 +57,8 @@ class Checkpointer:
     def save(self, step: int, state, data_position: int):
         self._mgr.save(int(step), args=ocp.args.Composite(
             state=ocp.args.StandardSave(state),
-            data=ocp.args.JsonSave({"position": int(data_position), "step": int(step)})))
+            data=ocp.args.JsonSave({"position": int(data_position), "step": int(step),
+                                    "digests": digests(state)})))
 
     def restore(self, abstract_state, step=None):
         """Returns (state, data_position) of `step` (default: the latest). `abstract_state`:
@@ -69,6 +79,14 @@ class Checkpointer:
                 state=ocp.args.StandardRestore(target), data=ocp.args.JsonRestore()))
         except Exception as e:
             raise _corrupt(path, e) from e
+        saved = restored["data"].get("digests")
+        if saved is not None:
+            now = digests(restored["state"])
+            changed = sorted(k for k in set(saved) | set(now) if saved.get(k) != now.get(k))
+            if changed:
+                raise _corrupt(path, ValueError(
+                    f"the bytes of {len(changed)} array(s) differ from those saved, first "
+                    f"{changed[0]!r} (digest mismatch)"))
         return rebuild(restored["state"]), int(restored["data"]["position"])
 
     def wait(self):
@@ -76,6 +94,28 @@ class Checkpointer:
 
     def close(self):
         self._mgr.close()
+
+
+TMP_MARK = ".orbax-checkpoint-tmp"
+
+
+def _leaf_bytes(leaf) -> bytes:
+    if jax.dtypes.issubdtype(leaf.dtype, jax.dtypes.prng_key):
+        leaf = jax.random.key_data(leaf)
+    return np.ascontiguousarray(np.asarray(leaf)).tobytes()
+
+
+def digests(tree) -> dict:
+    """{'g/params/Dense_0/kernel': BLAKE2b hex digest of its bytes} for every array of `tree`
+    (dict or dataclass fields alike; typed PRNG keys by their key data)."""
+    flat = jax.tree_util.tree_flatten_with_path(jax.device_get(tree))[0]
+    return {_path_name(path): hashlib.blake2b(_leaf_bytes(leaf), digest_size=16).hexdigest()
+            for path, leaf in flat}
+
+
+def _path_name(path) -> str:
+    return "/".join(str(getattr(k, "key", getattr(k, "name", getattr(k, "idx", k))))
+                    for k in path)
 
 
 def _as_stored(abstract_state, stored):
@@ -103,8 +143,7 @@ def _flat_shapes(tree):
     (which is what orbax stores)."""
     out = {}
     for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
-        name = "/".join(str(getattr(k, "key", getattr(k, "name", getattr(k, "idx", k))))
-                        for k in path)
+        name = _path_name(path)
         shape, dtype = tuple(leaf.shape), np.dtype(leaf.dtype) if not jax.dtypes.issubdtype(
             leaf.dtype, jax.dtypes.prng_key) else None
         if dtype is None:  # a typed key is stored as its uint32 key data

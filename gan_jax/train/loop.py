@@ -3,20 +3,34 @@
 Nothing else lives here, and nothing here knows a family or a network: the run's parts come
 from `gan_jax.registry` (data, GANSpec), the pictures and the numbers from the family's own
 writer and evaluators. Metrics of a call are fetched after the next call is dispatched, so
-logging never stalls compute; before a checkpoint is saved every loss up to it is checked, so a
-NaN/inf loss stops the run (NonFiniteLossError, naming the step) with the last good checkpoint
-untouched. Ctrl-C saves a checkpoint at the current step before exiting.
+logging never stalls compute.
+
+What protects a run (docs/design.md, "Reliability"):
+- Everything that can fail without writing is checked first: the whole config
+  (`gan_jax.validation`), the data and the model (built), the workdir's config and its latest
+  checkpoint (compatible, readable, digests intact). Only then is config.json written.
+- One trainer per workdir (`WorkdirLock`).
+- Before a checkpoint is saved, every loss up to it and every parameter of the state are
+  checked: a NaN/inf stops the run (NonFiniteLossError, naming the step and the last
+  checkpoint, which is finite and untouched); no non-finite state is ever saved.
+- SIGINT (Ctrl-C) and SIGTERM (preemption) only set a flag; the loop finishes the call in
+  flight, saves the consistent (state, data position, metrics) of the last completed step and
+  raises TrainingInterrupted (exit codes 130 / 143 on the command line). The same command
+  resumes.
 """
 import os
+import signal
 import sys
+import threading
 import time
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from tqdm import tqdm
 
 from gan_jax import registry
-from gan_jax.errors import GanJaxError, NonFiniteLossError
+from gan_jax.errors import GanJaxError, NonFiniteLossError, TrainingInterrupted
 from gan_jax.evaluation import Evaluator
 from gan_jax.train.checkpoint import Checkpointer
 from gan_jax.train.logs import RunLog, write_curves
@@ -24,7 +38,9 @@ from gan_jax.train.optimizers import make_optimizers
 from gan_jax.train.parallel import DeviceMapper, check_batch_size, select_devices
 from gan_jax.train.state import initial_state
 from gan_jax.train.step import make_train_step, scan_steps
-from gan_jax.train.workdir import prepare_workdir, write_json
+from gan_jax.train.workdir import (WorkdirLock, check_config, unwritable, write_config,
+                                   write_evaluation)
+from gan_jax.validation import validate_config
 
 
 def check_intervals(t):
@@ -79,24 +95,111 @@ def metric_order(spec, names):
     return shown + sorted(k for k in names if k not in shown)
 
 
-def _first_non_finite(metrics: dict, first_step: int):
+def _first_non_finite(metrics: dict, first_step: int, last_checkpoint):
     bad = ~np.all([np.isfinite(v) for v in metrics.values()], axis=0)
     if bad.any():
         i = int(np.argmax(bad))
-        raise NonFiniteLossError(first_step + i, {k: float(v[i]) for k, v in metrics.items()})
+        raise NonFiniteLossError(first_step + i, {k: float(v[i]) for k, v in metrics.items()},
+                                 last_checkpoint)
+
+
+def _trained_arrays(state):
+    """The float arrays a checkpoint must never hold non-finite: params, statistics, optimizer
+    states, the EMA of G, the family's state."""
+    return [x for x in jax.tree.leaves((state.g, state.d, state.g_opt, state.d_opt, state.ema_g,
+                                        state.extra))
+            if jnp.issubdtype(x.dtype, jnp.floating)]
+
+
+@jax.jit
+def _all_finite(state):
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in _trained_arrays(state)]))
+
+
+def check_finite_state(state, step: int, last_checkpoint):
+    """NonFiniteLossError (naming the first non-finite array) unless every trained array of
+    `state` is finite."""
+    if bool(_all_finite(state)):
+        return
+    flat = jax.tree_util.tree_flatten_with_path(jax.device_get(
+        (state.g, state.d, state.g_opt, state.d_opt, state.ema_g, state.extra)))[0]
+    names = ("g", "d", "g_opt", "d_opt", "ema_g", "extra")
+    for path, leaf in flat:
+        if np.issubdtype(np.asarray(leaf).dtype, np.floating) and not np.all(np.isfinite(leaf)):
+            name = names[path[0].idx] + jax.tree_util.keystr(path[1:])
+            raise NonFiniteLossError(step, {name: float(np.asarray(leaf).flat[
+                int(np.argmin(np.isfinite(np.asarray(leaf)).reshape(-1)))])}, last_checkpoint,
+                what="parameter")
+
+
+class StopFlag:
+    """SIGINT and SIGTERM, while training, only record that a stop was asked for; the loop
+    reads `signal` between calls. (Handlers can only be set in the main thread; elsewhere the
+    defaults stay.)"""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self):
+        self.signal = None
+        self._previous = {}
+
+    def _handle(self, signum, frame):
+        del frame
+        if self.signal is None:
+            self.signal = signal.Signals(signum).name
+            print(f"\n{self.signal}: finishing the current step, then saving a checkpoint "
+                  "(the same command resumes)...", file=sys.stderr, flush=True)
+        else:
+            print(f"\n{signal.Signals(signum).name}: already stopping, saving the checkpoint; "
+                  "please wait", file=sys.stderr, flush=True)
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for s in self.SIGNALS:
+                self._previous[s] = signal.signal(s, self._handle)
+        return self
+
+    def release(self):
+        """Give the signals back to their previous handlers (before the final evaluation)."""
+        for s, handler in self._previous.items():
+            signal.signal(s, handler)
+        self._previous = {}
+
+    def __exit__(self, *exc):
+        self.release()
+        return False
 
 
 def train(config, workdir: str, overwrite: bool = False, stop_at=None):
     """Train (or resume) the run of `config` in `workdir`; returns (state, eval results).
-    `stop_at` ends this invocation early at that step (with a checkpoint), as an interruption."""
+    `stop_at` ends this invocation early at that step (with a checkpoint), as an interruption.
+    Raises TrainingInterrupted after a SIGINT/SIGTERM (with a checkpoint saved)."""
+    validate_config(config)
+    with StopFlag() as stop:        # from here a SIGINT/SIGTERM stops the run cleanly
+        data, spec, state, mapper = build_run(config)
+        with WorkdirLock(workdir):
+            check_config(workdir, config, overwrite)
+            try:
+                ckpt = Checkpointer(os.path.join(workdir, "checkpoints"),
+                                    keep=config.train.keep_checkpoints)
+            except PermissionError as e:
+                raise unwritable(os.path.join(workdir, "checkpoints"), e) from e
+            try:
+                position = 0
+                if ckpt.latest_step() is not None:
+                    state, position = ckpt.restore(jax.eval_shape(lambda: state))
+                state = mapper.put_state(state)
+                write_config(workdir, config)
+                state, results = _run(config, workdir, data, spec, state, mapper, ckpt,
+                                      position, stop_at, stop)
+            finally:
+                ckpt.wait()
+                ckpt.close()
+    return state, results
+
+
+def _run(config, workdir, data, spec, state, mapper, ckpt, position, stop_at, stop):
     t = config.train
-    prepare_workdir(workdir, config, overwrite)
-    data, spec, state, mapper = build_run(config)
-    ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), keep=t.keep_checkpoints)
-    position = 0
-    if ckpt.latest_step() is not None:
-        state, position = ckpt.restore(jax.eval_shape(lambda: state))
-    state = mapper.put_state(state)
     start = int(state.step)
     end = min(t.steps, stop_at) if stop_at else t.steps
     log = RunLog(workdir, start, tensorboard=t.tensorboard)
@@ -105,13 +208,13 @@ def train(config, workdir: str, overwrite: bool = False, stop_at=None):
                dynamic_ncols=True, disable=not t.progress)
     pending = []  # [(first_step, device metrics)] dispatched but not yet checked
     last_log = [start, time.perf_counter()]
-    saved_step = start
+    saved = [start if ckpt.latest_step() is not None else None]   # the last checkpoint's step
     evaluator = None  # built on first use: periodic evaluations share its compiles and features
 
     def drain():
         for first, metrics in pending:
             metrics = jax.device_get(metrics)
-            _first_non_finite(metrics, first)
+            _first_non_finite(metrics, first, saved[0])
             names = metric_order(spec, metrics)
             for i in range(t.steps_per_call):
                 step = first + i
@@ -126,14 +229,17 @@ def train(config, workdir: str, overwrite: bool = False, stop_at=None):
 
     def save(step):
         drain()
+        check_finite_state(state, step, saved[0])
         ckpt.save(step, state, position)
+        saved[0] = step
 
     try:
+        step = start
         try:
-            step = start
-            while step < end:
-                batch, position = host_batches(data, position, t)
+            while step < end and stop.signal is None:
+                batch, next_position = host_batches(data, position, t)
                 state, metrics = mapper(state, batch)
+                position = next_position
                 if pending:  # the previous call's metrics, now that this one is dispatched
                     drain()
                 pending.append((step + 1, metrics))
@@ -144,20 +250,19 @@ def train(config, workdir: str, overwrite: bool = False, stop_at=None):
                     pictures.write(workdir, step, state.ema_g or state.g, state.d)
                 if step % t.ckpt_every == 0 or step == end:
                     save(step)
-                    saved_step = step
                 if config.eval.every and step % config.eval.every == 0 and step < t.steps:
                     drain()
                     evaluator = evaluator or make_evaluator(spec, data, config)
                     log.write(eval_row(step, evaluator(state.ema_g or state.g)))
             drain()
-        except KeyboardInterrupt:
-            if step > saved_step:
+            if stop.signal is not None and step != saved[0] and step > start:
                 save(step)
-            raise
         finally:
             bar.close()
-            ckpt.wait()
-        ckpt.close()
+            ckpt.wait()        # the last save is complete before the signals are given back
+        if stop.signal is not None:
+            raise TrainingInterrupted(stop.signal, saved[0], workdir)
+        stop.release()
         if step < t.steps:  # stopped early on purpose
             return state, None
         pictures.finish(workdir)
@@ -169,5 +274,5 @@ def train(config, workdir: str, overwrite: bool = False, stop_at=None):
     finally:
         log.close()
     write_curves(workdir)
-    write_json(os.path.join(workdir, "eval.json"), results)
+    write_evaluation(workdir, results)
     return state, results

@@ -1,0 +1,122 @@
+"""The whole config checked up front, before anything is built or written.
+
+`validate_config(config)` collects every problem it finds (a key, its value and the valid
+range or names) and raises one GanJaxError listing them all, so a run that cannot work fails
+before its workdir is touched. What needs the data or the networks to check (a data set that is
+not prepared, an image size a network does not support) fails when the run is built, which the
+trainer also does before writing anything.
+"""
+import difflib
+
+from gan_jax.errors import GanJaxError
+
+
+def _names(config):
+    """{key: (value, valid names)} for the keys that name a choice."""
+    from gan_jax import losses, registry
+    from gan_jax.data.augment import AUGMENTATIONS
+    from gan_jax.data.catalog import all_datasets
+    from gan_jax.train.optimizers import OPTIMIZERS, SCHEDULES
+    from gan_jax.train.parallel import MAPPERS
+    out = {"gan.family": (config.gan.family, sorted(registry.FAMILIES)),
+           "model.arch": (config.model.arch, sorted(registry.NETS)),
+           "loss.name": (config.loss.name, sorted(losses.LOSSES)),
+           "train.mapper": (config.train.mapper, list(MAPPERS)),
+           "data.name": (config.data.name, all_datasets()),
+           "data.augment": (config.data.augment, sorted(AUGMENTATIONS)),
+           "model.latent_distribution": (config.model.latent_distribution, ["normal", "uniform"]),
+           "eval.features": (config.eval.features, ["auto", "mnist", "inception"])}
+    for player in ("g", "d"):
+        o = config.optim[player]
+        out[f"optim.{player}.name"] = (o.name, list(OPTIMIZERS))
+        out[f"optim.{player}.schedule"] = (o.schedule, list(SCHEDULES))
+    return out
+
+
+def problems(config) -> list:
+    """Every problem of `config`, one line each (empty when it is fine)."""
+    found = []
+
+    def need(ok, key, value, rule):
+        if not ok:
+            found.append(f"{key}={value!r}: {rule}")
+
+    for key, (value, valid) in _names(config).items():
+        close = difflib.get_close_matches(str(value), [str(v) for v in valid], n=1)
+        need(value in valid, key, value, f"must be one of {valid}" +
+             (f" (did you mean {close[0]!r}?)" if close else ""))
+    t = config.train
+    for key in ("steps", "batch_size", "d_steps", "steps_per_call", "log_every", "sample_every",
+                "ckpt_every", "keep_checkpoints"):
+        value = getattr(t, key)
+        need(isinstance(value, int) and value >= 1, f"train.{key}", value,
+             "must be a whole number >= 1" + (" (0 would delete every checkpoint)"
+                                              if key == "keep_checkpoints" else ""))
+    for key in ("log_every", "sample_every", "ckpt_every", "steps"):
+        value = getattr(t, key)
+        if isinstance(value, int) and value >= 1 and t.steps_per_call >= 1:
+            need(value % t.steps_per_call == 0, f"train.{key}", value,
+                 f"must be a positive multiple of train.steps_per_call={t.steps_per_call}")
+    need(isinstance(t.num_devices, int) and t.num_devices >= 0, "train.num_devices",
+         t.num_devices, "must be >= 0 (0: all local devices)")
+    need(0.0 <= t.ema_decay < 1.0, "train.ema_decay", t.ema_decay,
+         "must lie in [0, 1) (0: no EMA of G; e.g. 0.999)")
+    m = config.model
+    need(isinstance(m.latent_dim, int) and m.latent_dim >= 1, "model.latent_dim", m.latent_dim,
+         "must be >= 1")
+    for key in ("g_hidden", "d_hidden"):
+        widths = tuple(getattr(m, key))
+        need(all(isinstance(w, int) and w >= 1 for w in widths), f"model.{key}", widths,
+             "every hidden width must be >= 1")
+    for key in ("g_width", "d_width"):
+        need(getattr(m, key) >= 1, f"model.{key}", getattr(m, key), "must be >= 1")
+    d = config.data
+    need(d.image_size >= 0, "data.image_size", d.image_size, "must be >= 0 (0: the set's own)")
+    if d.name == "toy_1d":
+        need(d.std > 0, "data.std", d.std, "must be > 0")
+        need(d.separation >= 0, "data.separation", d.separation, "must be >= 0")
+    for key in ("gp_weight", "r1_gamma", "r2_gamma", "weight_clip"):
+        value = getattr(config.loss, key)
+        need(value >= 0, f"loss.{key}", value, "must be >= 0 (0 turns it off)")
+    for player in ("g", "d"):
+        o = config.optim[player]
+        need(o.lr > 0, f"optim.{player}.lr", o.lr, "must be > 0")
+        need(o.warmup_steps >= 0, f"optim.{player}.warmup_steps", o.warmup_steps, "must be >= 0")
+        need(0.0 <= o.decay_start <= 1.0, f"optim.{player}.decay_start", o.decay_start,
+             "must lie in [0, 1]")
+        need(o.final_lr_scale >= 0, f"optim.{player}.final_lr_scale", o.final_lr_scale,
+             "must be >= 0")
+    e = config.eval
+    need(e.num_samples >= 2, "eval.num_samples", e.num_samples, "must be >= 2")
+    need(e.every >= 0, "eval.every", e.every, "must be >= 0 (0: only at the end)")
+    found += _metric_problems(config)
+    return found
+
+
+def _metric_problems(config) -> list:
+    from gan_jax.data.toy import TOY_DATASETS
+    from gan_jax.evaluators.classes import ClassAccuracy, IntraClassFID
+    from gan_jax.metrics.compare import METRICS
+    value = config.eval.metrics
+    if value == "auto":
+        return []
+    names = [n.strip() for n in str(value).split(",") if n.strip()]
+    if config.data.name in TOY_DATASETS:
+        return [f"eval.metrics={value!r}: the toy data sets are evaluated by their own fixed set "
+                "(W1 and KS for toy_1d; modes for ring and grid); use 'auto'"]
+    valid = list(METRICS) + list(ClassAccuracy.known) + list(IntraClassFID.known)
+    unknown = [n for n in names if n not in valid]
+    if unknown or not names:
+        return [f"eval.metrics={value!r}: unknown metric(s) {unknown}; valid: 'auto' or a comma "
+                f"list of {valid}"]
+    return []
+
+
+def validate_config(config):
+    """Raise one GanJaxError listing every problem of `config`; return it unchanged if none."""
+    found = problems(config)
+    if found:
+        lines = "\n".join(f"  - {p}" for p in found)
+        raise GanJaxError(f"the config has {len(found)} problem(s); nothing was run or "
+                          f"written:\n{lines}")
+    return config
