@@ -9,8 +9,8 @@ y's one-hot, scaled by sqrt(100) to weigh as much as z, to z before the projecti
 learned per-class 28x28 map as a second input channel. 3,000 steps (dcgan_mnist: 2,000), samples
 and evaluation from an EMA of G (decay 0.995, a ~200-step window).
 
-Measured here (2 quiet CPU cores, ~10.5 steps/s): 5 min 13 s wall, of which ~1 min 40 s the
-end-of-run evaluation (with another training on the cores, 4-7 steps/s: 9-14 min). On 10,000
+Measured here (2 quiet CPU cores, ~11.8 steps/s): 4 min 38 s wall, the end-of-run evaluation
+included (with another training on the cores, 4-7 steps/s: 9-14 min). On 10,000
 samples for the test split's labels, judged by the shipped MNIST LeNet (held-out real digits in
 brackets, `python -m gan_jax.evaluate --workdir DIR --baseline`): class accuracy 96.8 % (real
 98.6 %), worst class 91.6 % (the 5s; per class 0-9: 99.3, 99.2, 94.8, 96.7, 97.5, 91.6, 99.3,

@@ -12,7 +12,7 @@ and evaluation from an EMA of G (decay 0.999). Departures from the paper, for a 
 one joint input layer instead of separate z (200) and y (1000) layers, LeakyReLU instead of
 maxout units and dropout in D, Adam instead of SGD with momentum and a decaying rate.
 
-Measured here (2 CPU cores; ~150 steps/s): 1 min 21 s wall for the training and the end-of-run
+Measured here (2 quiet CPU cores; ~150 steps/s): 1 min 20 s wall for the training and the end-of-run
 evaluation (10,000 samples for the test split's labels, judged by the shipped MNIST LeNet;
 held-out real digits in brackets, `python -m gan_jax.evaluate --workdir DIR --baseline`):
 class accuracy 96.3 % (real 98.6 %), worst class 89.6 % (the 9s; per class 0-9: 98.6, 99.5,

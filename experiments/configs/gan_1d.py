@@ -10,8 +10,8 @@ Writes figure1.png (data density, p_g and D(x) at several steps) and eval.json (
 and Kolmogorov-Smirnov distance of 10,000 samples; the bar is W1 < 0.05 data std).
 The data are centred: a ReLU D starts with its kinks at x = 0, so data far from 0 (e.g. N(4, 0.5))
 look linear to D at first and it can only match the mean for thousands of steps.
-Measured here (2 CPU cores): 28 s wall in all; W1 = 0.039 (0.039 data std), KS = 0.015;
-with --config.data.distribution=mixture: W1 = 0.043 data std, KS = 0.040.
+Measured here (2 quiet CPU cores): 11 s wall in all; W1 = 0.041 (0.041 data std), KS = 0.016;
+with --config.data.distribution=mixture: W1 = 0.044 data std, KS = 0.040.
 """
 from gan_jax.config import base_config, optimizer
 

@@ -6,8 +6,8 @@
         --config.loss.name=minimax
 
 eval.json: modes covered (of 25), high-quality fraction (within 3 std of a centre), KL to uniform.
-Measured here (2 CPU cores, 20,000 steps): about 133 s wall; 17 of 25 modes, high-quality
-fraction 0.046 (the vanilla GAN smears its samples along the diagonals).
+Measured here (2 quiet CPU cores, 20,000 steps): 36 s wall; 12 of 25 modes, high-quality
+fraction 0.043 (the vanilla GAN smears its samples along the diagonals).
 """
 from experiments.configs import gan_2d_ring
 
