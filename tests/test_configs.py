@@ -15,7 +15,7 @@ from gan_jax.data.images import IMAGE_SHAPES
 from gan_jax.data.stream import ImageStream
 from gan_jax.errors import GanJaxError
 from gan_jax.config import CONFIG_DIR, available_configs, load_experiment as _load_config
-from gan_jax.train.loop import check_intervals
+from gan_jax.validation import validate_config
 
 OFFLINE = ("mnist_offline", "stacked_mnist", "toy_1d", "ring", "grid")
 
@@ -30,7 +30,7 @@ def _stand_in_images(config, n=8):
 @pytest.mark.parametrize("name", available_configs())
 def test_shipped_config_builds(name, data_dir, tmp_path):
     config = _load_config(os.path.join(CONFIG_DIR, f"{name}.py"))
-    check_intervals(config.train)
+    validate_config(config)
     if config.data.name in OFFLINE:
         data = build_data(config)
     else:

@@ -17,6 +17,7 @@ from gan_jax.errors import GanJaxError
 from gan_jax.evaluate import compare_sets, evaluate_workdir, read_images
 from gan_jax.evaluation import Evaluator
 from gan_jax.metrics import compare
+from gan_jax.train.logs import read_rows
 from gan_jax.train.loop import train
 from gan_jax.train.restore import load_run
 
@@ -45,14 +46,9 @@ def trained(data_dir, tmp_path_factory):
     return workdir, results
 
 
-def _rows(workdir):
-    with open(os.path.join(workdir, "metrics.jsonl")) as f:
-        return [json.loads(line) for line in f]
-
-
 def test_trainer_evaluates_every_n_steps_and_at_the_end(trained):
     workdir, results = trained
-    evals = [r for r in _rows(workdir) if "eval_fid" in r]
+    evals = [r for r in read_rows(workdir) if "eval_fid" in r]
     assert [r["step"] for r in evals] == [20, 40]
     assert evals[-1]["eval_fid"] == results["fid"]  # the final row is eval.json's evaluation
     assert "eval_class_histogram" not in evals[-1]  # lists stay in eval.json only

@@ -17,7 +17,7 @@ from gan_jax.errors import GanJaxError
 from gan_jax.sample import seeded_latents, write_arithmetic, write_grid, write_interpolation
 from gan_jax.train.loop import train
 from gan_jax.train.restore import load_run
-from gan_jax.train.workdir import config_to_json_dict
+from gan_jax.config import to_json_dict as config_to_json_dict
 from tests.train.helpers import tree_bytes_equal
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -6,7 +6,7 @@ that see the class label, G(z, y) and D(x, y).
 
 G 100+10 -> 256 -> 512 -> 784 (LeakyReLU 0.2, tanh output), z ~ N(0, I); D 784+10 -> 512 -> 256
 -> 1 (LeakyReLU 0.2): the label's one-hot joined to z and to the image (the paper's joint input),
-scaled to weigh as much as each (x sqrt(100) in G, x sqrt(784) in D; gan_jax.nets.mlp). Adam lr
+scaled to weigh as much as each (x sqrt(100) in G, x sqrt(784) in D; gan_jax.nets.layers). Adam lr
 2e-4, beta1 0.5, batch 64 (G conditioned on the real minibatch's labels), 10,000 steps, samples
 and evaluation from an EMA of G (decay 0.999). Departures from the paper, for a short CPU run:
 one joint input layer instead of separate z (200) and y (1000) layers, LeakyReLU instead of
@@ -26,18 +26,12 @@ grid (docs/cgan_mnist_samples.png) is its class. With the unscaled one-hot the s
 projection (Miyato & Koyama's projection D): 98.0 %, worst class 94.9 %, FID 26.7, intra-class
 FID 44.3, 1 min 29 s.
 """
-from experiments.configs import mlp_mnist
+from experiments.configs import mlp_mnist_large
 
 
 def get_config():
-    c = mlp_mnist.get_config()
+    c = mlp_mnist_large.get_config()   # its nets, optimiser, batch, EMA and write intervals
     c.gan.family = "conditional"
     c.conditional.conditioning = "concat"
-    c.model.g_hidden = (256, 512)
-    c.model.d_hidden = (512, 256)
-    c.model.g_activation = "leaky_relu"
-    c.train.ema_decay = 0.999
     c.train.steps = 10_000
-    c.train.sample_every = 2000
-    c.train.ckpt_every = 2000
     return c

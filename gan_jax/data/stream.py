@@ -147,13 +147,15 @@ class PairedStream(ArrayStream):
 
 class UnpairedStream:
     """Two unaligned sets, each shuffled by its own permutation (CycleGAN): batches
-    `{'index', 'a', 'b'}` where 'a' and 'b' are unrelated examples; one position for both."""
+    `{'index', 'a', 'b'}` where 'a' and 'b' are unrelated examples; one position for both.
+    Each set is an ArrayStream; their augmentations draw independently (keys fold_in(key, 1)
+    and fold_in(key, 2))."""
     kind = "image"
 
     def __init__(self, a: np.ndarray, b: np.ndarray, seed: int = 0,
                  augment: Optional[Augment] = None, name: str = "unpaired"):
-        self.a = ArrayStream({"a": a}, seed, ("a",), None, name, stream_id=0)
-        self.b = ArrayStream({"b": b}, seed, ("b",), None, name, stream_id=1)
+        self.a = ArrayStream({"a": a}, seed, ("a",), augment, name, stream_id=0)
+        self.b = ArrayStream({"b": b}, seed, ("b",), augment, name, stream_id=1)
         self.augment = augment
         self.info = DataInfo(name, "image", tuple(a.shape[1:]), fields=("a", "b"))
 
@@ -167,12 +169,10 @@ class UnpairedStream:
 
     def transform(self, batch, key=None):
         out = dict(batch)
-        for k in ("a", "b"):
-            out[k] = batch[k].astype(jnp.float32) / 127.5 - 1.0
-        if self.augment is not None:
-            for k in ("a", "b"):    # independent draws for the two unrelated examples
-                out.update(augment_examples(self.augment, {k: out[k]}, batch["index"],
-                                            jax.random.fold_in(key, 1 + (k == "b"))))
+        for i, (field, stream) in enumerate((("a", self.a), ("b", self.b))):
+            key_i = None if key is None else jax.random.fold_in(key, 1 + i)
+            out[field] = stream.transform({"index": batch["index"], field: batch[field]},
+                                          key_i)[field]
         return out
 
 

@@ -17,6 +17,7 @@ from typing import Any, Callable, List, NamedTuple, Optional, Sequence, Union
 import numpy as np
 
 from gan_jax.errors import GanJaxError
+from gan_jax.pixels import to_model_range
 
 FEATURES = ("mnist", "inception")
 
@@ -66,7 +67,7 @@ class EvalContext:
         self._extractors = {}
         self._train_features = {}
         self._train_statistics = {}
-        self._current = {}      # features of this evaluation's samples, by network
+        self._current = {}      # (network, id(images)) -> (images, features), per evaluation
 
     @property
     def seed(self) -> int:
@@ -95,10 +96,15 @@ class EvalContext:
         from gan_jax.registry import load_split
         return load_split(self.config, "test")
 
+    @functools.cached_property
+    def test_images(self):
+        """The held-out test images in [-1, 1] (one array for every plug-in, so their features
+        are computed once per evaluation)."""
+        return to_model_range(self.test_split[0])
+
     def train_features(self, name: str):
         """The feature network `name`'s features of the training images (computed once)."""
         if name not in self._train_features:
-            from gan_jax.pixels import to_model_range
             self._train_features[name] = self.extractor(name)(to_model_range(self.train_split[0]))
         return self._train_features[name]
 
@@ -111,13 +117,12 @@ class EvalContext:
 
     def features_of(self, name: str, images):
         """The feature network `name` on `images`, computed once per evaluation for the same
-        array (plug-ins share the samples' features)."""
-        entry = self._current.get(name)
-        if entry is None or entry[0] is not images:
-            entry = (images, self.extractor(name)(images))
-            self._current[name] = entry
-        return entry[1]
+        array (plug-ins share the samples' features and the held-out images')."""
+        key = (name, id(images))
+        if key not in self._current:      # the entry keeps `images` alive, so its id stays its
+            self._current[key] = (images, self.extractor(name)(images))
+        return self._current[key][1]
 
     def end_evaluation(self):
-        """Drop the samples' cached features (called after each evaluation)."""
+        """Drop the cached features (called after each evaluation)."""
         self._current.clear()

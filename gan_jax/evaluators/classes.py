@@ -11,13 +11,14 @@
 Both need a classifier of the data's classes: the MNIST LeNet, so MNIST digits (28x28x1).
 On other data they report themselves under `skipped` unless asked for by name (then an error).
 """
+import functools
+
 import numpy as np
 
 from gan_jax.errors import GanJaxError
 from gan_jax.evaluators import requested
 from gan_jax.evaluators.images import data_family
 from gan_jax.metrics.frechet import frechet_distance, gaussian_statistics
-from gan_jax.pixels import to_model_range
 
 
 def _wanted(context, names):
@@ -42,8 +43,12 @@ def _labels(cond, n):
     return np.asarray(cond)[:n]
 
 
-class ClassAccuracy:
-    known = ("class_accuracy",)
+class _PerClassMetric:
+    """A metric of samples judged class by class against the labels they were generated for:
+    `measure(images, labels) -> (overall, per_class)`; `name` its key. The baseline
+    (`real_<name>`) measures the held-out real digits with their own labels."""
+    name = ""
+    known = ()       # the metric names (--metrics) it answers to: (name,)
 
     def __init__(self, context, num_classes: int):
         self.context, self.num_classes = context, num_classes
@@ -51,7 +56,25 @@ class ClassAccuracy:
         if self.active:
             context.extractor("mnist")
 
-    def accuracy(self, images, labels):
+    def summary(self, overall, per_class) -> dict:
+        return {self.name: overall, f"{self.name}_per_class": per_class}
+
+    def __call__(self, fake, cond=None):
+        if not self.active:
+            return {"skipped": {self.name: self.skip_reason}}.items() \
+                if self.skip_reason else ()
+        out = self.summary(*self.measure(fake, _labels(cond, len(fake))))
+        if self.context.options.baseline:
+            out[f"real_{self.name}"] = self.measure(self.context.test_images,
+                                                    self.context.test_split[1])[0]
+        return out.items()
+
+
+class ClassAccuracy(_PerClassMetric):
+    name = "class_accuracy"
+    known = (name,)
+
+    def measure(self, images, labels):
         logits = self.context.features_of("mnist", images).logits
         predicted = np.argmax(logits, -1)
         correct = predicted == labels
@@ -59,37 +82,26 @@ class ClassAccuracy:
                      for c in range(self.num_classes)]
         return float(np.mean(correct)), per_class
 
-    def __call__(self, fake, cond=None):
-        if not self.active:
-            return {"skipped": {"class_accuracy": self.skip_reason}}.items() \
-                if self.skip_reason else ()
-        overall, per_class = self.accuracy(fake, _labels(cond, len(fake)))
-        out = {"class_accuracy": overall, "class_accuracy_per_class": per_class,
-               "class_accuracy_min": float(np.nanmin(per_class))}
-        if self.context.options.baseline:
-            images, labels = self.context.test_split
-            out["real_class_accuracy"] = self.accuracy(to_model_range(images), labels)[0]
-        return out.items()
+    def summary(self, overall, per_class) -> dict:
+        return {**super().summary(overall, per_class),
+                "class_accuracy_min": float(np.nanmin(per_class))}
 
 
-class IntraClassFID:
-    known = ("intra_fid",)
+class IntraClassFID(_PerClassMetric):
+    name = "intra_fid"
+    known = (name,)
     MIN_SAMPLES = 2
 
-    def __init__(self, context, num_classes: int):
-        self.context, self.num_classes = context, num_classes
-        self.active, self.skip_reason = _wanted(context, self.known)
-        if self.active:
-            context.extractor("mnist")
-
+    @functools.cached_property
     def _class_statistics(self):
+        """(mu, sigma) of the training digits' LeNet features, per class (computed once)."""
         features = self.context.train_features("mnist").features
         labels = self.context.train_split[1]
         return [gaussian_statistics(features[labels == c]) for c in range(self.num_classes)]
 
-    def intra_fid(self, images, labels):
+    def measure(self, images, labels):
         features = self.context.features_of("mnist", images).features
-        real = self._class_statistics()
+        real = self._class_statistics
         per_class = []
         for c in range(self.num_classes):
             mine = features[labels == c]
@@ -98,14 +110,3 @@ class IntraClassFID:
                                   f"every class; class {c} has {len(mine)}: raise num_samples")
             per_class.append(frechet_distance(*real[c], *gaussian_statistics(mine)))
         return float(np.mean(per_class)), per_class
-
-    def __call__(self, fake, cond=None):
-        if not self.active:
-            return {"skipped": {"intra_fid": self.skip_reason}}.items() \
-                if self.skip_reason else ()
-        mean, per_class = self.intra_fid(fake, _labels(cond, len(fake)))
-        out = {"intra_fid": mean, "intra_fid_per_class": per_class}
-        if self.context.options.baseline:
-            images, labels = self.context.test_split
-            out["real_intra_fid"] = self.intra_fid(to_model_range(images), labels)[0]
-        return out.items()

@@ -80,11 +80,6 @@ class ImageMetrics:
                 self.skipped = {m: str(e) for m in self.metrics}
                 self.metrics = ()
 
-    @property
-    def _held_out(self) -> np.ndarray:
-        """The held-out test split in [-1, 1] (Parzen's validation/test halves, the baseline)."""
-        return to_model_range(self.context.test_split[0])
-
     def __call__(self, fake, cond=None):
         result = {}
         if self.skipped:
@@ -93,7 +88,7 @@ class ImageMetrics:
             result["features"] = self.features_name
             result.update(self.score(fake))
             if self.context.options.baseline:
-                held_out = self._held_out
+                held_out = self.context.test_images
                 real = self.score(held_out, to_model_range(self.context.train_split[0]))
                 result.update({f"real_{k}": v for k, v in real.items()})
                 result["real_num_samples"] = len(held_out)
@@ -111,7 +106,7 @@ class ImageMetrics:
             if self.extractor is not None else None
         parzen_sets = None
         if "parzen" in self.metrics:
-            held_out = self._held_out
+            held_out = self.context.test_images     # Parzen's validation and test halves
             half = len(held_out) // 2
             centres = images if parzen_centres is None else parzen_centres
             parzen_sets = (centres, held_out[:half], held_out[half:])

@@ -8,10 +8,12 @@ saturating term log(1 - D(G(z))) (`loss.name='minimax'`) or the non-saturating -
 clipping or the gradient penalty), hinge; R1/R2 penalties; spectral normalisation of D
 (`model.spectral_norm`); `train.d_steps` critic updates per generator update.
 
-Networks: `model.arch` from the net registry (MLPs for the toys and MNIST, DCGAN's convolutional
-pair for images), any Flax modules with the `(inputs, train)` call convention. Pictures: a
-sample grid for images, the Figure-1 panels for the 1-D toy, a scatter plot for 2-D mixtures.
-Numbers: the image metric set, or the toys' own (`gan_jax.evaluators`).
+Networks: `model.arch` from the net registry (MLPs for the toys and MNIST, DCGAN's
+convolutional pair for images), any Flax modules with the `(inputs, train)` call convention.
+Pictures: a sample grid for images, the Figure-1 panels for the 1-D toy, a scatter plot for 2-D
+mixtures. Numbers: the image metric set, or the toys' own (`gan_jax.evaluators`).
+`make_vanilla_gan` also serves the conditional family (`num_classes` > 0: the batch's labels go
+to both nets).
 """
 import dataclasses
 
@@ -53,48 +55,64 @@ def make_spec(config, data) -> GANSpec:
 
 
 def make_vanilla_gan(generator, discriminator, latent_dim: int, loss="non_saturating",
-                     latent_distribution: str = "normal") -> GANSpec:
-    """The GANSpec of two Flax modules; `loss`: a `loss.name` or an `adversarial.Adversarial`."""
+                     latent_distribution: str = "normal", num_classes: int = 0) -> GANSpec:
+    """The GANSpec of two Flax modules; `loss`: a `loss.name` or an `adversarial.Adversarial`.
+    With `num_classes` > 0 both nets are conditional (the conditional family): they take the
+    batch's `label` in training, and `cond` (default: classes in turn) in sampling."""
     adv = loss if isinstance(loss, adversarial.Adversarial) else adversarial.Adversarial(
         adversarial.losses.get_loss(loss))
 
     def latent(key, index):
         return sample_latent(key, index, latent_dim, latent_distribution)
 
+    def labels(batch):
+        """The nets' conditioning keyword arguments for a training batch."""
+        return {"label": batch["label"]} if num_classes else {}
+
+    def labels_for(n, cond):
+        """The nets' conditioning keyword arguments for n samples generated for `cond`."""
+        if not num_classes:
+            return {}
+        if cond is None:
+            return {"label": jnp.arange(n, dtype=jnp.int32) % num_classes}
+        return {"label": jnp.asarray(cond, jnp.int32)}
+
     def init(key, batch):
         k_g, k_d = jax.random.split(key)
         z = latent(k_g, batch["index"])
-        return {"g": generator.init(k_g, z, train=False),
-                "d": discriminator.init(k_d, batch["x"], train=False)}
-
-    def d_apply(d_variables, x):
-        return apply_net(discriminator, d_variables, x, True)
+        return {"g": generator.init(k_g, z, train=False, **labels(batch)),
+                "d": discriminator.init(k_d, batch["x"], train=False, **labels(batch))}
 
     def d_loss(variables, batch, key):
-        x_fake, _ = apply_net(generator, variables["g"], latent(key, batch["index"]), True)
+        x_fake, _ = apply_net(generator, variables["g"], latent(key, batch["index"]), True,
+                              **labels(batch))
+
+        def d_apply(d_variables, x):
+            return apply_net(discriminator, d_variables, x, True, **labels(batch))
+
         loss, metrics, upd = adversarial.d_objective(adv, d_apply, variables["d"], batch["x"],
                                                      x_fake, key, batch["index"])
         return loss, {"metrics": metrics, "updates": {"d": upd}}
 
     def g_loss(variables, batch, key):
-        x_fake, upd = apply_net(generator, variables["g"], latent(key, batch["index"]), True)
-        fake_logits, _ = apply_net(discriminator, variables["d"], x_fake, True)
+        x_fake, upd = apply_net(generator, variables["g"], latent(key, batch["index"]), True,
+                                **labels(batch))
+        fake_logits, _ = apply_net(discriminator, variables["d"], x_fake, True, **labels(batch))
         loss = adversarial.g_objective(adv, fake_logits)
         return loss, {"metrics": {"g_loss": loss}, "updates": {"g": upd}}
 
     def generate(g_variables, z, cond=None):
-        del cond  # unconditional
-        return generator.apply(g_variables, z, train=False)
+        return generator.apply(g_variables, z, train=False, **labels_for(z.shape[0], cond))
 
     def sample(g_variables, key, n: int, cond=None):
-        return generate(g_variables, latent(key, jnp.arange(n)))
+        return generate(g_variables, latent(key, jnp.arange(n)), cond)
 
     def discriminate(d_variables, x, cond=None):
-        return discriminator.apply(d_variables, x, train=False)
+        return discriminator.apply(d_variables, x, train=False, **labels_for(x.shape[0], cond))
 
     return GANSpec(init=init, d_loss=d_loss, g_loss=g_loss, sample=sample,
                    discriminate=discriminate, latent=latent, generate=generate,
-                   d_constraint=adversarial.clip_weights(adv))
+                   d_constraint=adversarial.clip_weights(adv), num_classes=num_classes)
 
 
 def _with_pictures_and_numbers(spec: GANSpec, data) -> GANSpec:

@@ -30,7 +30,7 @@ import numpy as np
 from tqdm import tqdm
 
 from gan_jax import registry
-from gan_jax.errors import GanJaxError, NonFiniteLossError, TrainingInterrupted
+from gan_jax.errors import NonFiniteLossError, TrainingInterrupted
 from gan_jax.evaluation import Evaluator
 from gan_jax.train.checkpoint import Checkpointer
 from gan_jax.train.logs import RunLog, write_curves
@@ -41,15 +41,6 @@ from gan_jax.train.step import make_train_step, scan_steps
 from gan_jax.train.workdir import (WorkdirLock, check_config, unwritable, write_config,
                                    write_evaluation)
 from gan_jax.validation import validate_config
-
-
-def check_intervals(t):
-    s = t.steps_per_call
-    for name in ("steps", "log_every", "sample_every", "ckpt_every"):
-        value = getattr(t, name)
-        if value <= 0 or value % s:
-            raise GanJaxError(f"train.{name}={value} must be a positive multiple of "
-                              f"train.steps_per_call={s}")
 
 
 def host_batches(data, position: int, t):
@@ -63,8 +54,7 @@ def host_batches(data, position: int, t):
 def build_run(config, devices=None, data=None):
     """Everything a run needs that does not depend on the workdir (`data`: a stream to use
     instead of config.data's, e.g. in a benchmark)."""
-    t = config.train
-    check_intervals(t)
+    t = validate_config(config).train
     devices = devices or select_devices(t.num_devices)
     check_batch_size(t.batch_size, len(devices))
     data = data if data is not None else registry.make_stream(config)
@@ -103,17 +93,20 @@ def _first_non_finite(metrics: dict, first_step: int, last_checkpoint):
                                  last_checkpoint)
 
 
-def _trained_arrays(state):
-    """The float arrays a checkpoint must never hold non-finite: params, statistics, optimizer
-    states, the EMA of G, the family's state."""
-    return [x for x in jax.tree.leaves((state.g, state.d, state.g_opt, state.d_opt, state.ema_g,
-                                        state.extra))
-            if jnp.issubdtype(x.dtype, jnp.floating)]
+TRAINED_FIELDS = ("g", "d", "g_opt", "d_opt", "ema_g", "extra")   # of TrainState
+
+
+def _trained_trees(state):
+    return tuple(getattr(state, f) for f in TRAINED_FIELDS)
 
 
 @jax.jit
 def _all_finite(state):
-    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in _trained_arrays(state)]))
+    """Whether every float array of the trained fields (params, statistics, optimizer states,
+    the EMA of G, the family's state) is finite: a checkpoint must never hold NaN/inf."""
+    leaves = [x for x in jax.tree.leaves(_trained_trees(state))
+              if jnp.issubdtype(x.dtype, jnp.floating)]
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
 
 
 def check_finite_state(state, step: int, last_checkpoint):
@@ -121,15 +114,14 @@ def check_finite_state(state, step: int, last_checkpoint):
     `state` is finite."""
     if bool(_all_finite(state)):
         return
-    flat = jax.tree_util.tree_flatten_with_path(jax.device_get(
-        (state.g, state.d, state.g_opt, state.d_opt, state.ema_g, state.extra)))[0]
-    names = ("g", "d", "g_opt", "d_opt", "ema_g", "extra")
+    flat = jax.tree_util.tree_flatten_with_path(jax.device_get(_trained_trees(state)))[0]
     for path, leaf in flat:
-        if np.issubdtype(np.asarray(leaf).dtype, np.floating) and not np.all(np.isfinite(leaf)):
-            name = names[path[0].idx] + jax.tree_util.keystr(path[1:])
-            raise NonFiniteLossError(step, {name: float(np.asarray(leaf).flat[
-                int(np.argmin(np.isfinite(np.asarray(leaf)).reshape(-1)))])}, last_checkpoint,
-                what="parameter")
+        leaf = np.asarray(leaf)
+        if np.issubdtype(leaf.dtype, np.floating) and not np.all(np.isfinite(leaf)):
+            name = TRAINED_FIELDS[path[0].idx] + jax.tree_util.keystr(path[1:])
+            first_bad = leaf.flat[int(np.argmin(np.isfinite(leaf).reshape(-1)))]
+            raise NonFiniteLossError(step, {name: float(first_bad)}, last_checkpoint,
+                                     what="parameter")
 
 
 class StopFlag:
@@ -174,9 +166,8 @@ def train(config, workdir: str, overwrite: bool = False, stop_at=None):
     """Train (or resume) the run of `config` in `workdir`; returns (state, eval results).
     `stop_at` ends this invocation early at that step (with a checkpoint), as an interruption.
     Raises TrainingInterrupted after a SIGINT/SIGTERM (with a checkpoint saved)."""
-    validate_config(config)
     with StopFlag() as stop:        # from here a SIGINT/SIGTERM stops the run cleanly
-        data, spec, state, mapper = build_run(config)
+        data, spec, state, mapper = build_run(config)     # validates the whole config first
         with WorkdirLock(workdir):
             check_config(workdir, config, overwrite)
             try:
@@ -185,20 +176,21 @@ def train(config, workdir: str, overwrite: bool = False, stop_at=None):
             except PermissionError as e:
                 raise unwritable(os.path.join(workdir, "checkpoints"), e) from e
             try:
-                position = 0
-                if ckpt.latest_step() is not None:
-                    state, position = ckpt.restore(jax.eval_shape(lambda: state))
+                position, latest = 0, ckpt.latest_step()
+                if latest is not None:
+                    state, position = ckpt.restore(jax.eval_shape(lambda: state), latest)
                 state = mapper.put_state(state)
                 write_config(workdir, config)
                 state, results = _run(config, workdir, data, spec, state, mapper, ckpt,
-                                      position, stop_at, stop)
+                                      position, latest, stop_at, stop)
             finally:
                 ckpt.wait()
                 ckpt.close()
     return state, results
 
 
-def _run(config, workdir, data, spec, state, mapper, ckpt, position, stop_at, stop):
+def _run(config, workdir, data, spec, state, mapper, ckpt, position, latest, stop_at, stop):
+    """The loop of `train`, from `state` (restored from checkpoint `latest`, or None)."""
     t = config.train
     start = int(state.step)
     end = min(t.steps, stop_at) if stop_at else t.steps
@@ -208,7 +200,7 @@ def _run(config, workdir, data, spec, state, mapper, ckpt, position, stop_at, st
                dynamic_ncols=True, disable=not t.progress)
     pending = []  # [(first_step, device metrics)] dispatched but not yet checked
     last_log = [start, time.perf_counter()]
-    saved = [start if ckpt.latest_step() is not None else None]   # the last checkpoint's step
+    saved = [latest]   # the last checkpoint's step
     evaluator = None  # built on first use: periodic evaluations share its compiles and features
 
     def drain():

@@ -7,6 +7,8 @@ the step's `lax.pmean` keeps it identical on every device, except the family's p
 the design card's word; `shard_map` is the current JAX API (pmap is implemented on it since JAX
 0.8) and is what scales to multi-host meshes. A test checks that both give the same parameters.
 """
+import dataclasses
+
 import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
@@ -36,8 +38,10 @@ def check_batch_size(batch_size: int, num_devices: int):
 def _state_prefix(state, replicated, per_device):
     """A prefix tree of `state` (a TrainState) giving `per_device` to its `extra` field and
     `replicated` to every other field."""
-    fields = {name: replicated for name in ("step", "g", "d", "g_opt", "d_opt", "key", "ema_g")}
-    return type(state)(**fields, extra=per_device if state.extra is not None else replicated)
+    fields = {f.name: replicated for f in dataclasses.fields(state)}
+    if state.extra is not None:
+        fields["extra"] = per_device
+    return type(state)(**fields)
 
 
 class DeviceMapper:

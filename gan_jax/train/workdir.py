@@ -37,9 +37,6 @@ def flatten(tree: dict, prefix: str = "") -> dict:
     return out
 
 
-config_to_json_dict = to_json_dict
-
-
 def unwritable(path: str, error: OSError) -> GanJaxError:
     """The error for a file or directory gan_jax cannot create or write."""
     return GanJaxError(f"cannot write {path} ({error.strerror or error}): the directory is "
@@ -47,12 +44,12 @@ def unwritable(path: str, error: OSError) -> GanJaxError:
                        "directory. Nothing was changed.")
 
 
-def check_config(workdir: str, config, overwrite: bool = False) -> bool:
-    """Whether config.json must be (re)written. Refuses a different config unless `overwrite`;
-    reads only."""
+def check_config(workdir: str, config, overwrite: bool = False):
+    """Refuse a config that differs from the workdir's config.json unless `overwrite`; reads
+    only."""
     path = os.path.join(workdir, "config.json")
     if not os.path.exists(path):
-        return True
+        return
     try:
         with open(path) as f:
             old = json.load(f)
@@ -66,7 +63,6 @@ def check_config(workdir: str, config, overwrite: bool = False) -> bool:
             "or pass --overwrite to continue this run with the new config (its checkpoints "
             "are kept and resumed; the old config is saved as config.<time>.json). Nothing "
             "was changed.")
-    return True
 
 
 def write_config(workdir: str, config) -> dict:
@@ -92,12 +88,6 @@ def write_config(workdir: str, config) -> dict:
     return new
 
 
-def prepare_workdir(workdir: str, config, overwrite: bool = False) -> dict:
-    """check_config, then write_config."""
-    check_config(workdir, config, overwrite)
-    return write_config(workdir, config)
-
-
 def _differences(old: dict, new: dict):
     """Keys whose values differ, reading keys that the old config.json lacks (written before
     they existed) as their defaults."""
@@ -118,10 +108,10 @@ class MetricsLog:
         if os.path.exists(self.path):
             with open(self.path) as f:
                 lines = [line for line in f if line.strip()]
-            rows, keep = [], []
+            keep = []
             for i, line in enumerate(lines):
                 try:
-                    rows.append(json.loads(line))
+                    row = json.loads(line)
                 except json.JSONDecodeError:
                     if i == len(lines) - 1:
                         print(f"warning: {self.path} ended in a torn line ({len(line)} bytes: "
@@ -130,7 +120,7 @@ class MetricsLog:
                         continue
                     raise GanJaxError(f"{self.path} line {i + 1} is not JSON ({line[:80]!r}); "
                                       "fix or remove that line, or move the file away") from None
-                if rows[-1].get("step", 0) <= resume_step:
+                if row.get("step", 0) <= resume_step:
                     keep.append(line if line.endswith("\n") else line + "\n")
             if len(keep) != len(lines):
                 try:

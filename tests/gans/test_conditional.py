@@ -297,13 +297,13 @@ def test_class_accuracy_of_real_digits_with_true_and_wrong_labels(digits_context
     counts = np.bincount(labels, minlength=K)
     assert np.sum(np.array(per_class) * counts) == pytest.approx(0.986 * len(labels))
     shuffled = np.random.default_rng(0).permutation(labels)
-    assert plugin.accuracy(real, shuffled)[0] == pytest.approx(0.1, abs=0.04)
-    shifted, per_class = plugin.accuracy(real, (labels + 1) % K)
+    assert plugin.measure(real, shuffled)[0] == pytest.approx(0.1, abs=0.04)
+    shifted, per_class = plugin.measure(real, (labels + 1) % K)
     assert shifted < 0.02 and max(per_class) < 0.05
     # cond is required, and only the first len(fake) labels count
     with pytest.raises(GanJaxError, match="need the labels"):
         plugin(real, None)
-    assert dict(plugin(real[:50], labels))["class_accuracy"] == plugin.accuracy(
+    assert dict(plugin(real[:50], labels))["class_accuracy"] == plugin.measure(
         real[:50], labels[:50])[0]
 
 
@@ -315,15 +315,15 @@ def test_intra_class_fid_of_real_digits_with_true_and_wrong_labels(digits_contex
     assert len(result["intra_fid_per_class"]) == K
     assert result["intra_fid"] == pytest.approx(np.mean(result["intra_fid_per_class"]))
     assert result["real_intra_fid"] == result["intra_fid"]
-    shuffled, _ = plugin.intra_fid(real, np.random.default_rng(0).permutation(labels))
-    shifted, _ = plugin.intra_fid(real, (labels + 1) % K)
+    shuffled, _ = plugin.measure(real, np.random.default_rng(0).permutation(labels))
+    shifted, _ = plugin.measure(real, (labels + 1) % K)
     # measured: 32.7 (about 50 digits a class: the estimate's small-sample bias), shuffled
     # labels 1034, every label shifted by one 1503
     assert result["intra_fid"] < 50 and 20 * result["intra_fid"] < shuffled < shifted
     few = labels.copy()
     few[few == 3] = 4
     with pytest.raises(GanJaxError, match="class 3 has 0"):
-        plugin.intra_fid(real, few)
+        plugin.measure(real, few)
 
 
 def test_class_plugins_skip_data_without_the_lenet(data_dir):

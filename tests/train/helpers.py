@@ -1,4 +1,7 @@
 """Small configs and runners shared by the trainer tests."""
+import hashlib
+import os
+
 import jax
 import numpy as np
 
@@ -56,3 +59,14 @@ def tree_bytes_equal(a, b):
     la, lb = jax.tree.leaves(jax.tree.map(_raw, a)), jax.tree.leaves(jax.tree.map(_raw, b))
     return len(la) == len(lb) and all(np.array_equal(np.asarray(x), np.asarray(y))
                                       for x, y in zip(la, lb))
+
+
+def file_digests(directory):
+    """{relative path: sha256} of every file under `directory` (to show nothing was changed)."""
+    out = {}
+    for root, _, files in os.walk(directory):
+        for f in files:
+            p = os.path.join(root, f)
+            with open(p, "rb") as fh:
+                out[os.path.relpath(p, directory)] = hashlib.sha256(fh.read()).hexdigest()
+    return out

@@ -1,5 +1,4 @@
 """Bad input gets one clear error (GanJaxError) naming the problem, and nothing is lost."""
-import hashlib
 import os
 import subprocess
 import sys
@@ -10,7 +9,7 @@ import pytest
 from gan_jax.errors import GanJaxError, NonFiniteLossError
 from gan_jax.config import available_configs, resolve_config_arg
 from gan_jax.train.loop import train
-from tests.train.helpers import toy_config
+from tests.train.helpers import file_digests, toy_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -20,17 +19,6 @@ def _config(steps=100):
     cfg.train.ckpt_every = 100
     cfg.train.sample_every = 100
     return cfg
-
-
-def _snapshot(directory):
-    """{relative path: sha256} of every file under directory."""
-    out = {}
-    for root, _, files in os.walk(directory):
-        for f in files:
-            p = os.path.join(root, f)
-            with open(p, "rb") as fh:
-                out[os.path.relpath(p, directory)] = hashlib.sha256(fh.read()).hexdigest()
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -50,13 +38,13 @@ def _copy(src, tmp_path):
 
 def test_nan_loss_stops_and_keeps_last_checkpoint(finished_run, tmp_path):
     workdir = _copy(finished_run, tmp_path)
-    before = _snapshot(os.path.join(workdir, "checkpoints"))
+    before = file_digests(os.path.join(workdir, "checkpoints"))
     cfg = _config(steps=200)
     cfg.optim.d.lr = 1e30  # diverges at once
     with pytest.raises(NonFiniteLossError, match=r"non-finite loss at step 10[12]") as info:
         train(cfg, workdir, overwrite=True)
     assert info.value.step in (101, 102)
-    assert _snapshot(os.path.join(workdir, "checkpoints")) == before  # untouched, nothing added
+    assert file_digests(os.path.join(workdir, "checkpoints")) == before  # untouched, nothing added
 
 
 def test_corrupt_checkpoint_is_reported_not_overwritten(finished_run, tmp_path):
@@ -66,10 +54,10 @@ def test_corrupt_checkpoint_is_reported_not_overwritten(finished_run, tmp_path):
         for f in files:
             with open(os.path.join(root, f), "wb") as fh:
                 fh.write(b"garbage")
-    before = _snapshot(workdir)
+    before = file_digests(workdir)
     with pytest.raises(GanJaxError, match="corrupt"):
         train(_config(steps=200), workdir)
-    after = _snapshot(workdir)
+    after = file_digests(workdir)
     assert {k: v for k, v in after.items() if "checkpoints" in k} == \
         {k: v for k, v in before.items() if "checkpoints" in k}
 
@@ -86,12 +74,12 @@ def test_incompatible_checkpoint_is_reported(finished_run, tmp_path):
     workdir = _copy(finished_run, tmp_path)
     cfg = _config(steps=200)
     cfg.model.d_hidden = (8, 8)
-    before = _snapshot(os.path.join(workdir, "checkpoints"))
+    before = file_digests(os.path.join(workdir, "checkpoints"))
     with pytest.raises(GanJaxError, match=r"does not match this config's model: first difference "
                        r"at 'd/params/Dense_0/bias' \(checkpoint \(\(16,\), dtype\('float32'\)\), "
                        r"config \(\(8,\)"):
         train(cfg, workdir, overwrite=True)
-    assert _snapshot(os.path.join(workdir, "checkpoints")) == before
+    assert file_digests(os.path.join(workdir, "checkpoints")) == before
 
 
 def test_different_config_in_workdir_is_refused(finished_run, tmp_path):

@@ -2,7 +2,6 @@
 here with tensorboardX's own protobufs) and curves.png; a resume purges the interrupted run's
 later events as it drops its later metrics rows."""
 import glob
-import json
 import os
 import struct
 
@@ -10,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from gan_jax.train.logs import read_rows
 from gan_jax.train.loop import train
 from tests.train.helpers import toy_config
 
@@ -43,11 +43,6 @@ def read_events(workdir):
     return out
 
 
-def _rows(workdir):
-    with open(os.path.join(workdir, "metrics.jsonl")) as f:
-        return [json.loads(line) for line in f]
-
-
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     workdir = str(tmp_path_factory.mktemp("logs"))
@@ -56,7 +51,7 @@ def run(tmp_path_factory):
 
 
 def test_every_scalar_is_in_metrics_jsonl(run):
-    rows = _rows(run)
+    rows = read_rows(run)
     assert [r["step"] for r in rows] == [10, 20, 30, 40]
     for r in rows:
         assert set(r) == {"step", "d_loss", "g_loss", "mean_d_x", "mean_d_g_z", "r1_penalty",
@@ -68,7 +63,7 @@ def test_tensorboard_events_hold_the_same_numbers(run):
     (path, scalars, purges), = read_events(run)
     assert purges == []
     by_key = {(step, tag): value for step, tag, value in scalars}
-    for r in _rows(run):
+    for r in read_rows(run):
         for k, v in r.items():
             if k != "step":
                 assert by_key[(r["step"], k)] == pytest.approx(v, rel=1e-6, abs=1e-6)
@@ -88,7 +83,7 @@ def test_resume_purges_the_interrupted_runs_later_events(tmp_path):
     import shutil
     shutil.rmtree(os.path.join(workdir, "checkpoints", "30"))
     train(cfg, workdir)
-    assert [r["step"] for r in _rows(workdir)] == [10, 20, 30, 40]
+    assert [r["step"] for r in read_rows(workdir)] == [10, 20, 30, 40]
     files = read_events(workdir)
     assert len(files) == 2 and files[1][2] == [21]          # TensorBoard drops steps >= 21
     second = {(s, t) for s, t, _ in files[1][1]}
@@ -100,4 +95,4 @@ def test_tensorboard_can_be_switched_off(tmp_path):
     cfg.train.tensorboard = False
     train(cfg, str(tmp_path))
     assert not glob.glob(str(tmp_path / "events.out.tfevents.*"))
-    assert np.isfinite(_rows(str(tmp_path))[0]["d_loss"])
+    assert np.isfinite(read_rows(str(tmp_path))[0]["d_loss"])

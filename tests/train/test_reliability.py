@@ -3,7 +3,6 @@ reproduced (each of these tests failed before the fix) and closed. Numbers refer
 reliability issue's list; the SIGKILL/SIGINT/SIGTERM chaos test is tests/train/test_chaos.py."""
 import builtins
 import glob
-import hashlib
 import json
 import os
 import shutil
@@ -20,9 +19,10 @@ import pytest
 from gan_jax.errors import GanJaxError, NonFiniteLossError, TrainingInterrupted
 from gan_jax.evaluate import evaluate_workdir, read_images
 from gan_jax.train.checkpoint import Checkpointer
+from gan_jax.train.logs import read_rows
 from gan_jax.train.loop import train
 from gan_jax.train.restore import load_run
-from tests.train.helpers import toy_config, tree_bytes_equal
+from tests.train.helpers import file_digests, toy_config, tree_bytes_equal
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -33,21 +33,6 @@ def _config(steps=40, steps_per_call=10):
     c.train.sample_every = 20
     c.eval.num_samples = 200
     return c
-
-
-def _snapshot(directory):
-    out = {}
-    for root, _, files in os.walk(directory):
-        for f in files:
-            p = os.path.join(root, f)
-            with open(p, "rb") as fh:
-                out[os.path.relpath(p, directory)] = hashlib.sha256(fh.read()).hexdigest()
-    return out
-
-
-def _rows(workdir):
-    with open(os.path.join(workdir, "metrics.jsonl")) as f:
-        return [json.loads(line) for line in f]
 
 
 @pytest.fixture(scope="module")
@@ -67,13 +52,13 @@ def _copy(src, tmp_path, name="copy"):
 # 1 -------------------------------------------------------------------------------------------
 def test_keep_checkpoints_zero_is_refused_and_deletes_nothing(finished, tmp_path):
     workdir = _copy(finished[0], tmp_path)
-    before = _snapshot(workdir)
+    before = file_digests(workdir)
     cfg = _config(steps=60)
     cfg.train.keep_checkpoints = 0
     with pytest.raises(GanJaxError, match=r"train.keep_checkpoints=0: must be a whole number "
                                           r">= 1 \(0 would delete every checkpoint\)"):
         train(cfg, workdir)
-    assert _snapshot(workdir) == before
+    assert file_digests(workdir) == before
 
 
 # 2, 11 ---------------------------------------------------------------------------------------
@@ -82,7 +67,7 @@ def test_a_non_finite_state_is_never_saved_and_the_advice_works(finished, tmp_pa
     Saving after every step, the guard must refuse to save step 41, say that step 40's
     checkpoint is the last one, and resuming from it with a lower rate must be accepted."""
     workdir = _copy(finished[0], tmp_path)
-    before = _snapshot(os.path.join(workdir, "checkpoints"))
+    before = file_digests(os.path.join(workdir, "checkpoints"))
     cfg = _config(steps=60, steps_per_call=1)
     cfg.train.ckpt_every = cfg.train.log_every = cfg.train.sample_every = 1
     cfg.optim.d.lr = 1e30
@@ -90,7 +75,7 @@ def test_a_non_finite_state_is_never_saved_and_the_advice_works(finished, tmp_pa
                        r"last checkpoint \(step 40\) holds finite parameters") as info:
         train(cfg, workdir, overwrite=True)
     assert info.value.last_checkpoint == 40
-    assert _snapshot(os.path.join(workdir, "checkpoints")) == before
+    assert file_digests(os.path.join(workdir, "checkpoints")) == before
     run = load_run(workdir, step=40)
     assert all(np.isfinite(x).all() for x in jax.tree.leaves(jax.device_get(run.state.d)))
     cfg.optim.d.lr = 1e-2                       # the advice: same workdir, lower rate
@@ -136,7 +121,7 @@ def test_a_second_trainer_is_refused_and_a_stale_lock_is_taken_over(tmp_path):
         first.wait()
     with open(os.path.join(workdir, ".lock")) as f:
         assert json.load(f)["pid"] == first.pid            # the stale lock is still there
-    cfg.train.steps = (int(_rows(workdir)[-1]["step"]) // 1000 + 1) * 1000
+    cfg.train.steps = (int(read_rows(workdir)[-1]["step"]) // 1000 + 1) * 1000
     cfg.train.ckpt_every = cfg.train.sample_every = 1000
     train(cfg, workdir, overwrite=True)                    # ...and is taken over
 
@@ -166,13 +151,13 @@ def test_sigint_at_a_random_moment_saves_a_consistent_checkpoint(tmp_path, delay
     stopped = info.value.step
     assert info.value.exit_code == 130 and stopped % 10 == 0 and stopped > 0
     assert Checkpointer(os.path.join(workdir, "checkpoints")).latest_step() == stopped
-    assert _rows(workdir)[-1]["step"] == stopped
+    assert read_rows(workdir)[-1]["step"] == stopped
     resumed, _ = train(config(stopped + 100), workdir)
     full, _ = train(config(stopped + 100), str(tmp_path / "full"))
     assert tree_bytes_equal(jax.device_get(resumed), jax.device_get(full))
 
     def numbers(w):
-        return [{k: v for k, v in r.items() if k != "steps_per_sec"} for r in _rows(w)]
+        return [{k: v for k, v in r.items() if k != "steps_per_sec"} for r in read_rows(w)]
     assert numbers(workdir) == numbers(str(tmp_path / "full"))
 
 
@@ -194,7 +179,7 @@ def test_sigterm_saves_a_checkpoint_and_exits_143(tmp_path):
     assert "stopped: SIGTERM" in err and "Traceback" not in err
     step = Checkpointer(os.path.join(workdir, "checkpoints")).latest_step()
     assert step is not None and step >= 100 and step % 100 == 0    # steps_per_call is 100
-    assert _rows(workdir)[-1]["step"] <= step
+    assert read_rows(workdir)[-1]["step"] <= step
 
 
 # 7 -------------------------------------------------------------------------------------------
@@ -215,12 +200,12 @@ def test_an_interrupted_first_save_is_no_checkpoint(tmp_path):
 # 8 -------------------------------------------------------------------------------------------
 def test_a_failed_overwrite_changes_nothing(finished, tmp_path):
     workdir = _copy(finished[0], tmp_path)
-    before = _snapshot(workdir)
+    before = file_digests(workdir)
     cfg = _config(steps=60)
     cfg.model.d_hidden = (8, 8)                  # incompatible with the checkpoint
     with pytest.raises(GanJaxError, match="does not match this config's model"):
         train(cfg, workdir, overwrite=True)
-    assert _snapshot(workdir) == before           # config.json untouched, no config.<time>.json
+    assert file_digests(workdir) == before           # config.json untouched, no config.<time>.json
     assert evaluate_workdir(workdir, num_samples=200, out=str(tmp_path / "e.json"))["step"] == 40
 
 
@@ -280,7 +265,7 @@ def test_a_torn_last_metrics_line_is_dropped_and_reported(finished, tmp_path, ca
         f.write('{"step": 50, "d_loss": 0.6')                        # torn
     state, _ = train(_config(steps=40), workdir)
     assert int(state.step) == 40 and "ended in a torn line" in capsys.readouterr().err
-    assert [r["step"] for r in _rows(workdir)] == [10, 20, 30, 40]
+    assert [r["step"] for r in read_rows(workdir)] == [10, 20, 30, 40]
 
 
 # 13 ------------------------------------------------------------------------------------------
@@ -308,14 +293,14 @@ def _read_only(monkeypatch, directory):
 
 def test_read_only_workdir_gives_a_clear_error(finished, tmp_path, monkeypatch):
     workdir = _copy(finished[0], tmp_path)
-    before = _snapshot(workdir)
+    before = file_digests(workdir)
     _read_only(monkeypatch, workdir)
     with pytest.raises(GanJaxError, match="cannot write .* read-only or not yours"):
         train(_config(steps=60), workdir)
     with pytest.raises(GanJaxError, match="cannot write .*eval.*json"):
         evaluate_workdir(workdir, num_samples=200)
     monkeypatch.undo()
-    assert _snapshot(workdir) == before
+    assert file_digests(workdir) == before
     _read_only(monkeypatch, tmp_path / "parent")
     with pytest.raises(GanJaxError, match="cannot write"):
         train(_config(), str(tmp_path / "parent" / "new"))
