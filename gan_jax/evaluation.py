@@ -23,13 +23,15 @@ IMAGE_BATCH = 500           # generator batch for images (one compile for any n)
 
 def generate(sample, g_variables, seed: int, n: int, batch: int, cond=None):
     """n samples from G with a fixed evaluation key (independent of the training keys), in
-    full batches of `batch` (batch i uses key fold_in(eval_key, i)) cut to n; `cond` [n]
-    (labels) conditions sample j on cond[j] (the last batch is padded with class 0)."""
+    full batches of `batch` (batch i uses key fold_in(eval_key, i)) cut to n; `cond` [n, ...]
+    (labels, or input images) conditions sample j on cond[j] (the last batch is padded with
+    zeros)."""
     key = jax.random.fold_in(jax.random.key(seed), EVAL_KEY)
     calls = -(-n // batch)
     if cond is not None:
         cond = np.asarray(cond)
-        cond = np.concatenate([cond, np.zeros(calls * batch - n, cond.dtype)])
+        cond = np.concatenate([cond, np.zeros((calls * batch - n,) + cond.shape[1:],
+                                              cond.dtype)])
     out = [np.asarray(sample(g_variables, jax.random.fold_in(key, i), batch) if cond is None
                       else sample(g_variables, jax.random.fold_in(key, i), batch,
                                   cond[i * batch:(i + 1) * batch]))

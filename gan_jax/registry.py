@@ -7,7 +7,8 @@
 - Networks (config key `model.arch`, and the families' own keys): each a module in
   `gan_jax/nets/` with `generator(config, data, **options)` and/or
   `discriminator(config, data, **options)`, and `has_batch_norm(config, player)`.
-- Data (config key `data.name`): `data_info`, `make_stream`, `load_split`, `example_batch`
+- Data (config key `data.name`): `data_info`, `make_stream`, `load_split`, `load_pairs`,
+  `example_batch`
   (`gan_jax.data.sources`).
 
 Adding a family = its module, its nets and configs, plus one line in FAMILIES; the trainer
@@ -17,16 +18,21 @@ imports). Modules are imported on first lookup; an unknown name fails with the v
 import difflib
 import importlib
 
-from gan_jax.data.sources import data_info, example_batch, load_split, make_stream  # noqa: F401
+from gan_jax.data.sources import (data_info, example_batch, load_pairs,  # noqa: F401
+                                  load_split, make_stream)
 from gan_jax.errors import GanJaxError
 
 FAMILIES = {
     "vanilla": "gan_jax.gans.vanilla",          # Goodfellow et al. 2014 + the loss zoo
     "conditional": "gan_jax.gans.conditional",  # Mirza & Osindero 2014, projection D
+    "pix2pix": "gan_jax.gans.pix2pix",          # Isola et al. 2017, U-Net + PatchGAN
 }
 NETS = {
     "mlp": "gan_jax.nets.mlp",
     "dcgan": "gan_jax.nets.dcgan",
+    "unet": "gan_jax.nets.unet",
+    "encoder_decoder": "gan_jax.nets.encoder_decoder",
+    "patchgan": "gan_jax.nets.patchgan",
 }
 
 

@@ -37,8 +37,11 @@ MODES = ("grid", "interpolate", "arithmetic")
 
 def _check_latent_model(run):
     if run.data.kind != "image" or run.spec.latent is None or run.spec.generate is None:
+        hint = (" (an image-to-image run: use python -m gan_jax.translate)"
+                if run.spec.cond_kind == "image" else "")
         raise GanJaxError(f"the latent-space pictures need an image GAN with a latent space; "
-                          f"the run in {run.workdir} generates {run.config.data.name!r} data")
+                          f"the run in {run.workdir} generates {run.config.data.name!r} data"
+                          f"{hint}")
 
 
 def check_labels(run, labels):

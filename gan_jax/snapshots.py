@@ -8,7 +8,8 @@ every step, so the pictures show G changing, not the noise):
 - `ClassGrid`: one row per class (the conditional family), the same latents in every row;
 - `DensityPanels`: the 1-D toy's Figure-1 panel (data density, p_g, D(x)), its numbers in
   `step_XXXXXXX.npz`; `finish` gathers several steps into `figure1.png` (as the paper's Figure 1);
-- `Scatter2D`: samples scattered over the mode centres (2-D mixtures).
+- `Scatter2D`: samples scattered over the mode centres (2-D mixtures);
+- `TranslationGrid`: input | output | target rows of held-out pairs (Pix2Pix).
 """
 import glob
 import os
@@ -125,3 +126,29 @@ def write_figure1(workdir: str, max_panels: int = 5) -> str:
     path = os.path.join(workdir, "figure1.png")
     viz.save_density_panels(snaps, path)
     return path
+
+
+def as_rgb(images: np.ndarray) -> np.ndarray:
+    """[N, H, W, 1 or 3] -> [N, H, W, 3] (grey repeated)."""
+    images = np.asarray(images)
+    return np.repeat(images, 3, axis=-1) if images.shape[-1] == 1 else images
+
+
+class TranslationGrid:
+    """Image-to-image families (Pix2Pix): one row per fixed held-out pair, input | output |
+    target. `pairs()` returns (inputs, targets) in [-1, 1], read on the first write."""
+
+    def __init__(self, spec, seed: int, pairs, num: int = 6):
+        key = sample_key(seed)
+        self._pairs, self.num = pairs, num
+        self._translate = jax.jit(lambda g, a: spec.sample(g, key, a.shape[0], a))
+
+    def write(self, workdir: str, step: int, g_variables, d_variables=None) -> str:
+        a, b = (np.asarray(v[:self.num]) for v in self._pairs())
+        out = np.asarray(self._translate(g_variables, jnp.asarray(a)))
+        rows = np.stack([as_rgb(a), as_rgb(out), as_rgb(b)], axis=1)
+        return viz.save_image_grid(rows.reshape((-1,) + rows.shape[2:]),
+                                   sample_path(workdir, step), nrow=3)
+
+    def finish(self, workdir: str):
+        return None

@@ -25,7 +25,13 @@ def _names(config):
            "data.name": (config.data.name, all_datasets()),
            "data.augment": (config.data.augment, sorted(AUGMENTATIONS)),
            "model.latent_distribution": (config.model.latent_distribution, ["normal", "uniform"]),
-           "eval.features": (config.eval.features, ["auto", "mnist", "inception"])}
+           "eval.features": (config.eval.features, ["auto", "mnist", "inception"]),
+           "model.norm": (config.model.norm, ["batch", "instance", "none"]),
+           "model.patch": (config.model.patch, [1, 16, 34, 70, 142, 286]),
+           "data.direction": (config.data.direction, ["AtoB", "BtoA"])}
+    if "pix2pix" in config:
+        from gan_jax.gans.pix2pix import LOSSES
+        out["pix2pix.loss"] = (config.pix2pix.loss, list(LOSSES))
     for player in ("g", "d"):
         o = config.optim[player]
         out[f"optim.{player}.name"] = (o.name, list(OPTIMIZERS))

@@ -12,15 +12,21 @@ import pytest
 
 from gan_jax.registry import make_spec as build_gan, make_stream as build_data
 from gan_jax.data.images import IMAGE_SHAPES
-from gan_jax.data.stream import ImageStream
+from gan_jax.data.catalog import pair_shapes
+from gan_jax.data.stream import ImageStream, PairedStream
 from gan_jax.errors import GanJaxError
 from gan_jax.config import CONFIG_DIR, available_configs, load_experiment as _load_config
 from gan_jax.validation import validate_config
 
-OFFLINE = ("mnist_offline", "stacked_mnist", "toy_1d", "ring", "grid")
+OFFLINE = ("mnist_offline", "stacked_mnist", "toy_1d", "ring", "grid", "digit_scenes",
+           "photo_edges", "photo_colour")
 
 
 def _stand_in_images(config, n=8):
+    if config.data.name == "paired_folder":
+        shapes = pair_shapes(config)
+        return PairedStream(np.zeros((n,) + shapes["a"], np.uint8),
+                            np.zeros((n,) + shapes["b"], np.uint8), seed=config.seed)
     h, w, c = IMAGE_SHAPES[config.data.name]
     if config.data.image_size:
         h = w = config.data.image_size
@@ -35,14 +41,18 @@ def test_shipped_config_builds(name, data_dir, tmp_path):
         data = build_data(config)
     else:
         config.data.data_dir = str(tmp_path)
-        with pytest.raises(GanJaxError, match="not prepared"):
+        with pytest.raises(GanJaxError, match="not prepared|needs data.path"):
             build_data(config)
         data = _stand_in_images(config)
     spec = build_gan(config, data)
-    example = data.transform(jax.tree.map(lambda x: x[0], data.batches(0, 1, 4)))
+    example = data.transform(jax.tree.map(lambda x: x[0], data.batches(0, 1, 4)),
+                             jax.random.key(0))
     variables = jax.eval_shape(spec.init, jax.random.key(0), example)
     assert set(variables) == {"g", "d"}
-    samples = jax.eval_shape(lambda v: spec.sample(v, jax.random.key(0), 3), variables["g"])
+    cond = None
+    if spec.cond_kind == "image":
+        cond = np.zeros((3,) + data.info.shape_of("a"), np.float32)
+    samples = jax.eval_shape(lambda v: spec.sample(v, jax.random.key(0), 3, cond), variables["g"])
     assert samples.shape == (3,) + tuple(data.example_shape)
 
 

@@ -41,19 +41,54 @@ IMAGE_SPLITS["celeb_a"] = ("train", "validation", "test")
 
 
 
+PAIRED_DATASETS: Dict[str, str] = {
+    "digit_scenes": ("layout map -> scene of 3-5 real MNIST digits, 128x128 (RGB -> grey), "
+                     "2,000 train / 200 test; offline (Pix2Pix's Cityscapes analogue)"),
+    "photo_edges": ("Canny edges -> photo, 256x256 crops of scikit-image's photographs, "
+                    "300 train / 40 test from held-out photos; offline"),
+    "photo_colour": ("grey -> colour, the same crops as photo_edges; offline"),
+    "paired_folder": ("the official pix2pix A|B folders (facades, edges2shoes, ...) at "
+                      "data.path, direction data.direction; needs the downloaded data"),
+}
+_NATIVE: Dict[str, Tuple[Tuple[int, int, int], Tuple[int, int, int]]] = {
+    "digit_scenes": ((128, 128, 3), (128, 128, 1)),
+    "photo_edges": ((256, 256, 1), (256, 256, 3)),
+    "photo_colour": ((256, 256, 1), (256, 256, 3)),
+    "paired_folder": ((256, 256, 3), (256, 256, 3)),
+}
+PAIRED_SPLITS = {"paired_folder": ("train", "val", "test")}
+
+
+def pair_shapes(config) -> Dict[str, Tuple[int, int, int]]:
+    """{'a': (H, W, C_a), 'b': (H, W, C_b)} of config.data, nothing read."""
+    name = config.data.name
+    if name not in PAIRED_DATASETS:
+        raise GanJaxError(f"unknown paired data set {name!r}; valid: {sorted(PAIRED_DATASETS)}")
+    a, b = _NATIVE[name]
+    size = int(config.data.image_size)
+    if size:
+        a, b = (size, size, a[2]), (size, size, b[2])
+    return {"a": a, "b": b}
+
+
 @dataclasses.dataclass(frozen=True)
 class DataInfo:
     """A run's data, described without loading it."""
     name: str
-    kind: str                            # 'toy' | 'image'
-    example_shape: Tuple[int, ...]       # one example of each data field
+    kind: str                            # 'toy' | 'image' | 'paired'
+    example_shape: Tuple[int, ...]       # one example of each data field (paired: the target)
     num_classes: int = 0                 # > 0: batch['label'] holds labels 0..num_classes-1
     fields: Tuple[str, ...] = ("x",)     # the batch's data arrays (besides 'index', 'label')
     distribution: Optional[Any] = None   # toy data: the ToyDistribution
+    field_shapes: Tuple[Tuple[str, Tuple[int, ...]], ...] = ()   # where fields' shapes differ
+
+    def shape_of(self, field: str) -> Tuple[int, ...]:
+        """The shape of one example of batch field `field`."""
+        return tuple(dict(self.field_shapes).get(field, self.example_shape))
 
 
 def all_datasets():
-    return sorted(TOY_DATASETS) + sorted(IMAGE_DATASETS)
+    return sorted(TOY_DATASETS) + sorted(IMAGE_DATASETS) + sorted(PAIRED_DATASETS)
 
 
 def data_info(config) -> DataInfo:
@@ -62,6 +97,10 @@ def data_info(config) -> DataInfo:
     if c.name in TOY_DATASETS:
         dist = make_toy(c)
         return DataInfo(c.name, "toy", (dist.dim,), distribution=dist)
+    if c.name in PAIRED_DATASETS:
+        shapes = pair_shapes(config)
+        return DataInfo(c.name, "paired", shapes["b"], fields=("a", "b"),
+                        field_shapes=tuple(shapes.items()))
     if c.name not in IMAGE_DATASETS:
         raise GanJaxError(f"unknown data.name {c.name!r}; valid: {all_datasets()}")
     h, w, ch = IMAGE_SHAPES[c.name]

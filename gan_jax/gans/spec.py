@@ -37,14 +37,16 @@ Update order. By default the trainer runs Algorithm 1 of Goodfellow et al.: `tra
 discriminator updates (minibatch i of the batch's leading d_steps axis, key `fold_in(key, i)`),
 then one generator update (the last minibatch, key `fold_in(key, d_steps)`). A family that needs
 another order sets `update(play, game, batch, key) -> (game, metrics)`; `play(player, game,
-minibatch, key) -> (game, metrics)` is the trainer's one optimizer step of player 'g' or 'd'
-(gradient, device average, optax update, `d_constraint`, the averaged `updates`, the new
-`state`), and `game` is `{'g', 'd', 'g_opt', 'd_opt', 'extra'}`. The trainer still derives the
+minibatch, key, grads=None) -> (game, metrics)` is the trainer's one optimizer step of player 'g'
+or 'd' (gradient, device average, optax update, `d_constraint`, the averaged `updates`, the new
+`state`; `grads=(gradient, aux)` when the family computed the gradient itself), and `game` is
+`{'g', 'd', 'g_opt', 'd_opt', 'extra'}`. The trainer still derives the
 keys, averages the metrics, keeps the EMA of G and counts the step.
 
 Sampling. `sample(g_variables, key, n, cond=None) -> [n, *example_shape]`, float32. For a
 conditional family (`num_classes > 0`) `cond` is int labels [n] (default: classes in turn,
-`arange(n) % num_classes`). Where a family has a latent space, `sample(g, key, n, cond) ==
+`arange(n) % num_classes`); for an image-to-image family (`cond_kind='image'`) `cond` is the
+input images [n, *shape_of('a')] in [-1, 1], and required. Where a family has a latent space, `sample(g, key, n, cond) ==
 generate(g, latent(key, arange(n)), cond)` (the latent-space tools of `gan_jax.latent_space`
 use `latent` and `generate`).
 
@@ -72,6 +74,7 @@ class GANSpec:
     init_extra: Optional[Callable[..., Any]] = None    # (key, example_batch) -> per-device state
     d_constraint: Optional[Callable[..., Any]] = None  # (d_params) -> d_params, after D updates
     num_classes: int = 0                    # > 0: conditional; cond are labels 0..num_classes-1
+    cond_kind: str = "label"                # 'image': cond are input images (Pix2Pix)
     progress: Tuple[str, ...] = ("d_loss", "g_loss")   # metrics shown on the progress bar
     snapshots: Optional[Callable[..., Any]] = None     # (seed) -> picture writer
     evaluators: Optional[Callable[..., Any]] = None    # (EvalContext) -> EvalPlan

@@ -5,6 +5,8 @@
   per layer and backend in `gan_jax.ops.choice` (Winograd / GEMM forms on CPU, XLA's elsewhere).
 - `normalize`: BatchNorm whose training statistics span the devices of `axis_name` (one global
   batch), InstanceNorm, LayerNorm, or nothing, by name.
+- `keyed_dropout`: dropout whose mask for each example comes from that example's own key (the
+  Pix2Pix generator's noise), so a batch split over devices draws the same masks.
 - `spectral`: wrap a layer in spectral normalisation (Miyato et al. 2018); the power-iteration
   vectors live in the non-param collection SPECTRAL, which the trainer averages over devices
   like BatchNorm statistics.
@@ -74,6 +76,20 @@ def normalize(h, kind: str, train: bool, axis_name: Optional[str], name: str):
     if kind == "layer":
         return nn.LayerNorm(epsilon=1e-5, dtype=h.dtype, name=name)(h)
     return h
+
+
+def keyed_dropout(h, rate: float, keys, salt: int):
+    """Inverted dropout of `h` [B, ...] with rate `rate`; example i's mask is drawn from
+    fold_in(keys[i], salt) (`salt` tells the layers apart). `keys` None (or rate 0): no dropout.
+    """
+    if keys is None or rate <= 0:
+        return h
+    if keys.shape != h.shape[:1]:
+        raise GanJaxError(f"keyed_dropout needs one key per example: keys {keys.shape}, "
+                          f"activations {tuple(h.shape)}")
+    keep = jax.vmap(lambda k: jax.random.bernoulli(jax.random.fold_in(k, salt), 1.0 - rate,
+                                                   h.shape[1:]))(keys)
+    return jnp.where(keep, h / (1.0 - rate), 0.0).astype(h.dtype)
 
 
 def spectral(layer: nn.Module, enabled: bool, train: bool):

@@ -33,11 +33,14 @@ def _with_params(variables, params):
 
 
 def make_play(spec, txs, axis_name: str = "batch"):
-    """`play(player, game, minibatch, key) -> (game, metrics)`: one optimizer step of player
-    'g' or 'd' on its loss, with `game = {'g', 'd', 'g_opt', 'd_opt', 'extra'}`."""
+    """`play(player, game, minibatch, key, grads=None) -> (game, metrics)`: one optimizer step
+    of player 'g' or 'd' on its loss, with `game = {'g', 'd', 'g_opt', 'd_opt', 'extra'}`.
+    `grads=(gradient, aux)` gives the gradient of the player's params and the loss's aux that a
+    family computed itself (e.g. Pix2Pix, through the vjp of the one G forward a step makes);
+    the step is then the same: device average, optax update, constraint, updates, state."""
     objectives = {"g": spec.g_loss, "d": spec.d_loss}
 
-    def play(player, game, minibatch, key):
+    def play(player, game, minibatch, key, grads=None):
         variables = {"g": game["g"], "d": game["d"], "extra": game["extra"]}
         net = variables[player]
 
@@ -45,7 +48,10 @@ def make_play(spec, txs, axis_name: str = "batch"):
             return objectives[player]({**variables, player: _with_params(net, params)},
                                       minibatch, key)
 
-        (_, aux), grads = jax.value_and_grad(objective, has_aux=True)(net["params"])
+        if grads is None:
+            (_, aux), grads = jax.value_and_grad(objective, has_aux=True)(net["params"])
+        else:
+            grads, aux = grads
         grads = lax.pmean(grads, axis_name)
         opt = f"{player}_opt"
         updates, opt_state = txs[player].update(grads, game[opt], net["params"])

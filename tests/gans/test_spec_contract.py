@@ -48,7 +48,18 @@ def _conditional():
     return c
 
 
-TINY = {"vanilla": _vanilla, "conditional": _conditional}
+def _pix2pix():
+    c = _base("digit_scenes")
+    c.gan.family, c.model.arch = "pix2pix", "unet"
+    c.data.image_size = 32              # the 128x128 scenes resized: a depth-5 U-Net
+    c.model.g_width = c.model.d_width = 4
+    c.model.patch, c.model.norm = 16, "batch"   # statistics averaged across devices
+    c.model.conv_impl = "xla"           # compiles faster; the fast forms are tested in ops/
+    c.eval.num_samples = 20
+    return c
+
+
+TINY = {"vanilla": _vanilla, "conditional": _conditional, "pix2pix": _pix2pix}
 
 
 def test_every_registered_family_has_a_contract_config():
@@ -91,6 +102,8 @@ def test_shapes_dtypes_and_aux(family):
         for collection, tree in aux.get("updates", {}).get(player, {}).items():
             chex.assert_trees_all_equal_shapes(tree, getattr(state, player)[collection])
     cond = None if not spec.num_classes else jnp.arange(5) % spec.num_classes
+    if spec.cond_kind == "image":
+        cond = jnp.zeros((5,) + info.shape_of("a"))
     out = jax.jit(spec.sample, static_argnums=2)(state.g, jax.random.key(2), 5, cond)
     chex.assert_shape(out, (5,) + tuple(info.example_shape))
     chex.assert_type(out, jnp.float32)
@@ -98,7 +111,16 @@ def test_shapes_dtypes_and_aux(family):
 
 def test_sample_with_a_fixed_key(family):
     _, make = family
-    _, spec, state, _ = build_run(make(), select_devices(1))
+    config = make()
+    data, spec, state, _ = build_run(config, select_devices(1))
+    if spec.cond_kind == "image":      # translation: the output depends on the input image
+        sample = jax.jit(spec.sample, static_argnums=2)
+        a_in = jax.random.uniform(jax.random.key(5), (6,) + data.info.shape_of("a"),
+                                  minval=-1, maxval=1)
+        a = sample(state.g, jax.random.key(3), 6, a_in)
+        chex.assert_trees_all_equal(a, sample(state.g, jax.random.key(3), 6, a_in))
+        assert not np.allclose(a, sample(state.g, jax.random.key(3), 6, -a_in))
+        return
     sample = jax.jit(spec.sample, static_argnums=2)
     a = sample(state.g, jax.random.key(3), 6)
     chex.assert_trees_all_equal(a, sample(state.g, jax.random.key(3), 6))
