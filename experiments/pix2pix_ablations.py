@@ -98,7 +98,7 @@ def write_tables(root, steps):
         for label, name, paper_pixel, paper_class in rows:
             path = os.path.join(root, name, "eval.json")
             if not os.path.isfile(path):
-                lines.append(f"| {label} | not run | | | {fmt(paper_pixel)} | "
+                lines.append(f"| {label} | not run yet | | | {fmt(paper_pixel)} | "
                              f"{fmt(paper_class)} |")
                 continue
             s = scores(os.path.join(root, name))
