@@ -55,11 +55,15 @@ def read_input(path: str, shape, resize: bool) -> np.ndarray:
     return pixels[..., None] if pixels.ndim == 2 else pixels
 
 
-def translate(run, images: np.ndarray, seed: int = 0, batch: int = 16) -> np.ndarray:
-    """G's outputs [n, H, W, C_b] in [-1, 1] for uint8 inputs [n, H, W, C_a]."""
+def check_translation_model(run):
     if run.spec.cond_kind != "image":
         raise GanJaxError(f"the run in {run.workdir} is not an image-to-image model (family "
                           f"{run.config.gan.family!r}); use python -m gan_jax.sample")
+
+
+def translate(run, images: np.ndarray, seed: int = 0, batch: int = 16) -> np.ndarray:
+    """G's outputs [n, H, W, C_b] in [-1, 1] for uint8 inputs [n, H, W, C_a]."""
+    check_translation_model(run)
     sample = jax.jit(run.spec.sample, static_argnums=2)
     key = jax.random.key(seed)
     x = to_model_range(images)
@@ -74,8 +78,7 @@ def translate_files(workdir: str, source: str, out_dir: str, resize: bool = Fals
     from PIL import Image
     files = input_files(source)
     run = load_run(workdir, step=step)
-    if run.spec.cond_kind != "image":
-        translate(run, np.zeros((0,)))              # raises the family error
+    check_translation_model(run)           # before reading any image
     images = np.stack([read_input(f, run.data.shape_of("a"), resize) for f in files])
     outputs = translate(run, images, seed)
     os.makedirs(out_dir, exist_ok=True)
