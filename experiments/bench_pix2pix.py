@@ -17,8 +17,8 @@ a stand-in `PairedStream` of random uint8 pairs (speed does not depend on pixel 
 gan_jax runs as its trainer does: `build_run(config, select_devices(1), data=stream)`, then per
 step `host_batches(...)` and `mapper(state, batch)`, blocked on the result. PyTorch
 (experiments/torch_pix2pix.py) runs the same layers, init, losses and optimizer in the official
-pix2pix loop: ONE G forward per step, reused for D's update (detached) and G's update. gan_jax's
-pix2pix update computes G(a) twice, once inside D's loss (forward only) and once in G's.
+pix2pix loop: ONE G forward per step, reused for D's update (detached) and G's update; gan_jax's
+pix2pix update does the same (one forward, kept as a vjp for G's update).
 
 FLOPs per step are counted from the layer shapes for the direct algorithm, 2 per multiply-add
 (4x4 convolutions: 16 taps per output pixel; transposed ones: 16 per input pixel; norms,
@@ -30,8 +30,7 @@ batch, the official single-forward step is
     G update: D on the fake pair              F_D, backward through D (activations only: D's
               weights are frozen)             F_D, backward of G (2x forward)   2 F_G
   = 3 F_G + 8 F_D.
-Both frameworks are credited this count, so FLOP rates compare as speeds do (gan_jax actually
-computes 4 F_G + 8 F_D: its extra G forward is not credited). The machine's GEMM peak is numpy's
+Both frameworks compute and are credited this count, so FLOP rates compare as speeds do. The machine's GEMM peak is numpy's
 float32 GEMM (OpenBLAS) on 2048^3, best of several runs, measured in this process.
 
 Hygiene as bench_dcgan.py: one process, warm-up (compilation) first, interleaved rounds with

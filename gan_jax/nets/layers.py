@@ -127,7 +127,8 @@ class ConvTranspose2D(nn.Module):
         impl = check_impl(self.impl)
         if impl == "fast" and (k, self.stride, self.padding) != (4, 2, 1):
             impl = "subpixel" if jax.default_backend() == "cpu" else "xla"
-        impl = resolve_impl(impl, x.shape[-1], self.features)
+        impl = resolve_impl(impl, x.shape[-1], self.features,
+                            x.shape[0] * x.shape[1] * x.shape[2])
         y = conv_transpose(x, kernel.astype(x.dtype), stride=self.stride, padding=self.padding,
                            impl=impl)
         if self.use_bias:

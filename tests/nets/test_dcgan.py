@@ -158,6 +158,9 @@ def test_fast_picks_per_layer_on_cpu():
     assert jax.default_backend() == "cpu"
     assert resolve_impl("fast", 64, 1) == "gemm" and resolve_impl("fast", 3, 64) == "gemm"
     assert resolve_impl("fast", 128, 64) == "winograd"
+    assert resolve_impl("fast", 128, 64, pixels=1024) == "winograd"
+    # layers with few pixels (the U-Net's inner ones): one GEMM beats the Winograd transforms
+    assert resolve_impl("fast", 512, 512, pixels=512) == "gemm"
     assert resolve_impl("xla", 128, 64) == "xla"
 
 
