@@ -73,7 +73,11 @@ def ground_truth(root):
         from gan_jax.metrics.features.lenet import default_extractor
         from gan_jax.pixels import to_model_range
         from gan_jax.train.restore import load_config
-        records = held_out_records(load_config(os.path.join(root, BASE)))
+        # every variant reads the same held-out scenes: any finished one gives the config
+        done = [n for n in VARIANTS if os.path.isfile(os.path.join(root, n, "config.json"))]
+        if not done:
+            raise SystemExit(f"no finished variant in {root}: train one first")
+        records = held_out_records(load_config(os.path.join(root, done[0])))
         result = digit_scores(default_extractor(), to_model_range(records["b"]),
                               records["boxes"], records["labels"])
         with open(path, "w") as f:
