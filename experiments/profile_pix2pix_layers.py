@@ -19,45 +19,30 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
-from gan_jax.ops.choice import resolve_impl  # noqa: E402
-from gan_jax.ops.conv_transpose import conv_transpose  # noqa: E402
-from gan_jax.ops.gemm_conv import strided_conv4x4_gemm  # noqa: E402
-from gan_jax.ops.winograd import strided_conv4x4 as strided_conv4x4_winograd  # noqa: E402
+from experiments.bench_pix2pix import pix2pix_layers  # noqa: E402
+from gan_jax.ops.choice import conv_transpose4x4, resolve_impl, strided_conv4x4  # noqa: E402
 
 
-def layers(width, side=128, c_a=3, c_b=1):
-    """(name, kind, side_in, c_in, c_out): kind 'down' (4x4/2), 'up' (transposed 4x4/2),
-    'same' (4x4/1, padding 1: the PatchGAN's last two)."""
-    depth = int(np.log2(side))
-    w = [width * min(2 ** i, 8) for i in range(depth)]
-    out = []
-    s, c = side, c_a
-    for i in range(depth):
-        out.append((f"G down{i}", "down", s, c, w[i]))
-        s, c = s // 2, w[i]
-    for i in reversed(range(depth)):
-        c_in = w[i] * (1 if i == depth - 1 else 2)
-        out.append((f"G up{i}", "up", s, c_in, c_b if i == 0 else w[i - 1]))
-        s *= 2
-    s, c = side, c_a + c_b
-    for i, f in enumerate([width, 2 * width, 4 * width]):
-        out.append((f"D conv{i}", "down", s, c, f))
-        s, c = s // 2, f
-    out.append(("D conv3", "same", s, c, 8 * width))
-    out.append(("D out", "same", s - 1, 8 * width, 1))
+def layers(width):
+    """(name, kind, side_in, c_in, c_out) of the bench's step (`bench_pix2pix.pix2pix_layers`):
+    kind 'down' (4x4/2), 'up' (transposed 4x4/2) or 'same' (4x4/1, padding 1: the PatchGAN's
+    last two), side_in the input's side (the bench lists the side of the small end)."""
+    g, d = pix2pix_layers(width)
+    depth = len(g) // 2
+    out = [(f"G down{i}", "down", 2 * side, ci, co) for i, (ci, co, side) in enumerate(g[:depth])]
+    out += [(f"G up{depth - 1 - i}", "up", side, ci, co)
+            for i, (ci, co, side) in enumerate(g[depth:])]
+    out += [(f"D conv{i}", "down", 2 * side, ci, co) for i, (ci, co, side) in enumerate(d[:3])]
+    out += [(name, "same", side + 1, ci, co)
+            for name, (ci, co, side) in zip(("D conv3", "D out"), d[3:])]
     return out
 
 
 def jax_fn(kind, impl):
     if kind == "down":
-        if impl == "winograd":
-            return strided_conv4x4_winograd
-        if impl == "gemm":
-            return strided_conv4x4_gemm
-        return lambda x, k: jax.lax.conv_general_dilated(
-            x, k, (2, 2), ((1, 1), (1, 1)), dimension_numbers=("NHWC", "HWIO", "NHWC"))
+        return lambda x, k: strided_conv4x4(x, k, impl)
     if kind == "up":
-        return lambda x, k: conv_transpose(x, k, stride=2, padding=1, impl=impl)
+        return lambda x, k: conv_transpose4x4(x, k, impl)
     return lambda x, k: jax.lax.conv_general_dilated(
         x, k, (1, 1), ((1, 1), (1, 1)), dimension_numbers=("NHWC", "HWIO", "NHWC"))
 
@@ -108,11 +93,9 @@ def main():
     p.add_argument("--batch", type=int, default=1)
     p.add_argument("--width", type=int, default=64)
     p.add_argument("--reps", type=int, default=20)
-    p.add_argument("--no-torch", action="store_true")
     args = p.parse_args()
-    if not args.no_torch:
-        import torch
-        torch.set_num_threads(2)
+    import torch
+    torch.set_num_threads(2)
     impls = {"down": ("xla", "winograd", "gemm"), "up": ("xla", "subpixel", "winograd", "gemm"),
              "same": ("xla",)}
     rng = np.random.default_rng(0)
@@ -128,16 +111,16 @@ def main():
         cells = {}
         for impl in impls[kind]:
             cells[impl] = time_jax(kind, impl, x, k, args.reps)
-        pixels = args.batch * (side // 2 if kind == "down" else side) ** 2
+        pixels = args.batch * (side // 2 if kind == "down" else side) ** 2    # the small end
         pick = resolve_impl("fast", c_in, c_out, pixels) if kind != "same" else "xla"
-        torch_ms = None if args.no_torch else time_torch(kind, x, k, args.reps)
-        for key, v in list(cells.items()) + [("fast", cells[pick]), ("torch", torch_ms or 0)]:
+        torch_ms = time_torch(kind, x, k, args.reps)
+        for key, v in list(cells.items()) + [("fast", cells[pick]), ("torch", torch_ms)]:
             totals[key] = totals.get(key, 0.0) + v
         best = min(cells, key=cells.get)
         row = [f"{cells[i]:.2f}" + ("*" if i == best else "") if i in cells else "–"
                for i in ("xla", "subpixel", "winograd", "gemm")]
         print(f"| {name} | {side}x{side} | {c_in}->{c_out} | " + " | ".join(row)
-              + f" | {pick} | " + ("–" if torch_ms is None else f"{torch_ms:.2f}") + " |",
+              + f" | {pick} | {torch_ms:.2f} |",
               flush=True)
     print("totals (ms, all layers; a form missing for a layer counts 0):",
           {k: round(v, 1) for k, v in totals.items()})

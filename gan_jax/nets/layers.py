@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 
 from gan_jax.errors import GanJaxError
-from gan_jax.ops.choice import check_impl, resolve_impl, strided_conv4x4
+from gan_jax.ops.choice import check_impl, resolve_impl, strided_conv4x4, transposed_pixels
 from gan_jax.ops.conv_transpose import conv_transpose
 
 NORMS = ("batch", "instance", "layer", "none")
@@ -127,8 +127,7 @@ class ConvTranspose2D(nn.Module):
         impl = check_impl(self.impl)
         if impl == "fast" and (k, self.stride, self.padding) != (4, 2, 1):
             impl = "subpixel" if jax.default_backend() == "cpu" else "xla"
-        impl = resolve_impl(impl, x.shape[-1], self.features,
-                            x.shape[0] * x.shape[1] * x.shape[2])
+        impl = resolve_impl(impl, x.shape[-1], self.features, transposed_pixels(x.shape))
         y = conv_transpose(x, kernel.astype(x.dtype), stride=self.stride, padding=self.padding,
                            impl=impl)
         if self.use_bias:

@@ -50,15 +50,14 @@ def resolve_impl(impl: str, c_in: int, c_out: int, pixels: Optional[int] = None)
 def conv_transpose4x4(x, kernel, impl: str = "fast"):
     """``ConvTranspose2d(C, O, 4, stride 2, padding 1)`` (HWIO kernel, unflipped):
     ``[N, H, W, C] -> [N, 2H, 2W, O]`` by the form ``resolve_impl`` picks."""
-    impl = resolve_impl(impl, x.shape[-1], kernel.shape[-1], _pixels(x.shape))
+    impl = resolve_impl(impl, x.shape[-1], kernel.shape[-1], transposed_pixels(x.shape))
     return conv_transpose(x, kernel, stride=2, padding=1, impl=impl)
 
 
 def strided_conv4x4(x, kernel, impl: str = "fast"):
     """``Conv2d(C, O, 4, stride 2, padding 1)`` (HWIO kernel): ``[N, H, W, C] -> [N, H/2, W/2, O]``
     (odd sides round up). 'winograd' and 'gemm' need even sides; odd ones use XLA's."""
-    n, h, w, _ = x.shape
-    impl = resolve_impl(impl, x.shape[-1], kernel.shape[-1], n * -(-h // 2) * -(-w // 2))
+    impl = resolve_impl(impl, x.shape[-1], kernel.shape[-1], strided_pixels(x.shape))
     even = x.shape[1] % 2 == 0 and x.shape[2] % 2 == 0
     if impl == "winograd" and even:
         return strided_conv4x4_winograd(x, kernel)
@@ -68,7 +67,14 @@ def strided_conv4x4(x, kernel, impl: str = "fast"):
                                         dimension_numbers=("NHWC", "HWIO", "NHWC"))
 
 
-def _pixels(shape) -> int:
-    """Pixels of an NHWC array: N * H * W."""
+def transposed_pixels(shape) -> int:
+    """`resolve_impl`'s ``pixels`` for a transposed convolution of NHWC input ``shape``: N H W."""
     n, h, w, _ = shape
     return n * h * w
+
+
+def strided_pixels(shape) -> int:
+    """`resolve_impl`'s ``pixels`` for a 4x4 / stride-2 convolution of NHWC input ``shape``:
+    the output's N * ceil(H / 2) * ceil(W / 2)."""
+    n, h, w, _ = shape
+    return n * -(-h // 2) * -(-w // 2)
