@@ -36,19 +36,24 @@ def base_config() -> ml_collections.ConfigDict:
     c = ml_collections.ConfigDict()
     c.seed = 0
     c.gan = ml_collections.ConfigDict(dict(
-        family="vanilla"))      # gan_jax.registry.FAMILIES: vanilla | conditional | pix2pix
+        family="vanilla"))      # gan_jax.registry.FAMILIES: vanilla | conditional | pix2pix |
+                                # cyclegan | inpaint
     c.data = ml_collections.ConfigDict(dict(
         name="mnist_offline",   # toy_1d | ring | grid | mnist_offline | stacked_mnist | mnist |
-                                # fashion_mnist | cifar10 | celeb_a
+                                # fashion_mnist | cifar10 | celeb_a | photo_crops
         data_dir="",            # tfds data_dir ('' = $GAN_JAX_DATA_DIR or ~/tensorflow_datasets)
         image_size=0,           # > 0: centre-crop images square and resize them to this side
         augment="none",         # none | flip | jitter (per example, keyed; gan_jax.data.augment)
-        path="",                # paired_folder: the folder of train/ val/ test/ A|B images
+        path="",                # paired_folder: the folder of train/ val/ test/ A|B images;
+                                # unpaired_folder: the folder of trainA/ trainB/ testA/ testB/
+        variant="",             # cycle_gan: the tfds config (horse2zebra, apple2orange, ...)
         direction="AtoB",       # paired_folder: AtoB | BtoA
         distribution="gaussian",  # toy_1d: gaussian | mixture
         mean=4.0, std=0.5, separation=4.0))
     c.model = ml_collections.ConfigDict(dict(
-        arch="mlp",             # gan_jax.registry.NETS: mlp | dcgan
+        arch="mlp",             # gan_jax.registry.NETS: mlp | dcgan | unet | encoder_decoder |
+                                # resnet (the generators; patchgan is Pix2Pix's and CycleGAN's D)
+                                # | context_encoder (inpaint's G and D)
         latent_dim=100, latent_distribution="normal",
         # mlp
         g_hidden=(128,), d_hidden=(128,), g_activation="relu", d_activation="leaky_relu",
@@ -63,10 +68,11 @@ def base_config() -> ml_collections.ConfigDict:
         # dcgan D's normalisation: batch | layer | none (a WGAN-GP critic must not use batch)
         d_norm="batch",
         spectral_norm=False,    # spectral normalisation of every layer of D (mlp, dcgan)
-        norm="batch",           # unet, patchgan: batch | instance | none
+        norm="batch",           # unet, resnet, patchgan: batch | instance | none
         patch=70,               # patchgan: receptive field 1 | 16 | 34 | 70 | 142 | 286
         dropout=0.5,            # unet: dropout rate of the first three decoder blocks (G's noise)
-        test_dropout=False))    # unet: keep dropout on when translating (the paper)
+        test_dropout=False,     # unet: keep dropout on when translating (the paper)
+        res_blocks=6))          # resnet (CycleGAN's G): residual blocks, 6 (128 px) or 9 (256)
     c.loss = ml_collections.ConfigDict(dict(
         # gan_jax.losses.LOSSES: non_saturating | minimax | least_squares | wasserstein | hinge
         name="non_saturating",

@@ -77,6 +77,7 @@ class Evaluator:
             raise GanJaxError(f"the generator produced {int(np.sum(~np.isfinite(fake)))} "
                               "non-finite values; the metrics would be meaningless")
         result = {"num_samples": self.n}
+        self.context.g_variables = g_variables
         try:
             for plugin in self.plugins:
                 for name, value in plugin(fake, self.cond):

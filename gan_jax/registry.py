@@ -8,6 +8,7 @@
   `gan_jax/nets/` with `generator(config, data, **options)` and/or
   `discriminator(config, data, **options)`, and `has_batch_norm(config, player)`.
 - Data (config key `data.name`): `data_info`, `make_stream`, `load_split`, `load_pairs`,
+  `load_unpaired`,
   `example_batch`
   (`gan_jax.data.sources`).
 
@@ -19,13 +20,15 @@ import difflib
 import importlib
 
 from gan_jax.data.sources import (data_info, example_batch, load_pairs,  # noqa: F401
-                                  load_split, make_stream)
+                                  load_split, load_unpaired, make_stream)
 from gan_jax.errors import GanJaxError
 
 FAMILIES = {
     "vanilla": "gan_jax.gans.vanilla",          # Goodfellow et al. 2014 + the loss zoo
     "conditional": "gan_jax.gans.conditional",  # Mirza & Osindero 2014, projection D
     "pix2pix": "gan_jax.gans.pix2pix",          # Isola et al. 2017, U-Net + PatchGAN
+    "inpaint": "gan_jax.gans.inpaint",          # Pathak et al. 2016, context encoder
+    "cyclegan": "gan_jax.gans.cyclegan",        # Zhu et al. 2017, ResNet G + PatchGAN, pool
 }
 NETS = {
     "mlp": "gan_jax.nets.mlp",
@@ -33,6 +36,8 @@ NETS = {
     "unet": "gan_jax.nets.unet",
     "encoder_decoder": "gan_jax.nets.encoder_decoder",
     "patchgan": "gan_jax.nets.patchgan",
+    "context_encoder": "gan_jax.nets.context_encoder",
+    "resnet": "gan_jax.nets.resnet",
 }
 
 

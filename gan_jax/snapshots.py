@@ -9,7 +9,8 @@ every step, so the pictures show G changing, not the noise):
 - `DensityPanels`: the 1-D toy's Figure-1 panel (data density, p_g, D(x)), its numbers in
   `step_XXXXXXX.npz`; `finish` gathers several steps into `figure1.png` (as the paper's Figure 1);
 - `Scatter2D`: samples scattered over the mode centres (2-D mixtures);
-- `TranslationGrid`: input | output | target rows of held-out pairs (Pix2Pix).
+- `TranslationGrid`: input | output | target rows of held-out pairs (Pix2Pix);
+- `CycleGrid`: a | G(a) | F(G(a)) and b | F(b) | G(F(b)) rows of held-out images (CycleGAN).
 """
 import glob
 import os
@@ -147,6 +148,39 @@ class TranslationGrid:
         a, b = (np.asarray(v[:self.num]) for v in self._pairs())
         out = np.asarray(self._translate(g_variables, jnp.asarray(a)))
         rows = np.stack([as_rgb(a), as_rgb(out), as_rgb(b)], axis=1)
+        return viz.save_image_grid(rows.reshape((-1,) + rows.shape[2:]),
+                                   sample_path(workdir, step), nrow=3)
+
+    def finish(self, workdir: str):
+        return None
+
+
+class CycleGrid:
+    """Unpaired translation (CycleGAN): `num` rows a | G(a) | F(G(a)) of held-out A-images, then
+    `num` rows b | F(b) | G(F(b)) of held-out B-images. `domains()` returns (A, B) in [-1, 1],
+    read on the first write."""
+
+    def __init__(self, spec, seed: int, domains, num: int = 4):
+        key = sample_key(seed)
+        self._domains, self.num = domains, num
+
+        def cycles(g, a, b):
+            fake_b = spec.sample(g, key, a.shape[0], a)
+            fake_a = spec.reverse(g, key, b.shape[0], b)
+            return (fake_b, spec.reverse(g, key, a.shape[0], fake_b),
+                    fake_a, spec.sample(g, key, b.shape[0], fake_a))
+        self._cycles = jax.jit(cycles)
+
+    def write(self, workdir: str, step: int, g_variables, d_variables=None) -> str:
+        a, b = (np.asarray(v[:self.num]) for v in self._domains())
+        fake_b, rec_a, fake_a, rec_b = (np.asarray(v) for v in
+                                        self._cycles(g_variables, jnp.asarray(a), jnp.asarray(b)))
+        rows = [np.stack([as_rgb(x), as_rgb(y), as_rgb(z)], axis=1)
+                for x, y, z in ((a, fake_b, rec_a), (b, fake_a, rec_b))]
+        if rows[0].shape[2:] != rows[1].shape[2:]:
+            raise ValueError(f"CycleGrid draws domains of one image size, got {a.shape[1:]} "
+                             f"and {b.shape[1:]}")
+        rows = np.concatenate(rows)
         return viz.save_image_grid(rows.reshape((-1,) + rows.shape[2:]),
                                    sample_path(workdir, step), nrow=3)
 

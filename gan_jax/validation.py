@@ -32,6 +32,9 @@ def _names(config):
     if "pix2pix" in config:
         from gan_jax.gans.pix2pix import LOSSES
         out["pix2pix.loss"] = (config.pix2pix.loss, list(LOSSES))
+    if "cyclegan" in config:
+        from gan_jax.gans.cyclegan import LOSSES as CYCLE_LOSSES
+        out["cyclegan.loss"] = (config.cyclegan.loss, list(CYCLE_LOSSES))
     for player in ("g", "d"):
         o = config.optim[player]
         out[f"optim.{player}.name"] = (o.name, list(OPTIMIZERS))
@@ -76,6 +79,12 @@ def problems(config) -> list:
              "every hidden width must be >= 1")
     for key in ("g_width", "d_width"):
         need(getattr(m, key) >= 1, f"model.{key}", getattr(m, key), "must be >= 1")
+    need(isinstance(m.res_blocks, int) and m.res_blocks >= 0, "model.res_blocks", m.res_blocks,
+         "must be a whole number >= 0 (the paper: 6 for 128 px, 9 for 256 px)")
+    if "cyclegan" in config:
+        for key in ("lambda_cycle", "lambda_identity", "pool_size"):
+            value = config.cyclegan[key]
+            need(value >= 0, f"cyclegan.{key}", value, "must be >= 0 (0 turns it off)")
     d = config.data
     need(d.image_size >= 0, "data.image_size", d.image_size, "must be >= 0 (0: the set's own)")
     if d.name == "toy_1d":

@@ -1,5 +1,6 @@
 """Test session setup: 4 simulated CPU devices (for pmap tests), quiet logs, offline data dir,
-and one persistent compilation cache for the session."""
+and one persistent compilation cache for the session (shared by pytest-xdist's workers, which
+inherit the controller's environment)."""
 import atexit
 import os
 import shutil
@@ -30,8 +31,14 @@ logging.set_verbosity(logging.WARNING)
 
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory):
-    """A tfds data_dir shared by the session's tests (the offline digits are prepared once)."""
-    path = tmp_path_factory.mktemp("tfds")
+    """A tfds data_dir shared by the session's tests (the offline sets are prepared once). With
+    pytest-xdist (`-n 2`) the workers share one folder beside their own temporary folders
+    (preparing a set takes a file lock, so two workers never write it twice)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        path = tmp_path_factory.getbasetemp().parent / "tfds"
+        path.mkdir(exist_ok=True)
+    else:
+        path = tmp_path_factory.mktemp("tfds")
     os.environ["GAN_JAX_DATA_DIR"] = str(path)
     return str(path)
 

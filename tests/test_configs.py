@@ -19,7 +19,7 @@ from gan_jax.config import CONFIG_DIR, available_configs, load_experiment as _lo
 from gan_jax.validation import validate_config
 
 OFFLINE = ("mnist_offline", "stacked_mnist", "toy_1d", "ring", "grid", "digit_scenes",
-           "photo_edges", "photo_colour")
+           "photo_edges", "photo_colour", "photo_crops", "digits_mnist", "grass_gravel")
 
 
 def _stand_in_images(config, n=8):
@@ -65,7 +65,7 @@ def test_dcgan_on_toy_data_is_refused(data_dir):
 
 def test_unknown_arch_lists_valid(data_dir):
     config = _load_config(os.path.join(CONFIG_DIR, "mlp_mnist.py"))
-    config.model.arch = "resnet"
+    config.model.arch = "transformer"
     with pytest.raises(GanJaxError, match="dcgan"):
         build_gan(config, build_data(config))
 

@@ -19,7 +19,8 @@ def test_pyproject_declares_scripts_and_package_data():
     assert scripts == {"gan-jax-train": "gan_jax.train.__main__:run",
                        "gan-jax-evaluate": "gan_jax.evaluate:run",
                        "gan-jax-sample": "gan_jax.sample:run",
-                       "gan-jax-translate": "gan_jax.translate:run"}
+                       "gan-jax-translate": "gan_jax.translate:run",
+                       "gan-jax-inpaint": "gan_jax.inpaint:run"}
     assert "*.npz" in project["tool"]["setuptools"]["package-data"]["gan_jax.metrics.features"]
     with open(os.path.join(ROOT, "requirements.txt")) as f:
         assert "-e ." in [line.strip() for line in f]

@@ -23,6 +23,9 @@ IMAGE_DATASETS: Dict[str, str] = {
                 "prepare online first"),
     "celeb_a": ("CelebA aligned faces (tfds), 162,770 train / 19,867 validation / 19,962 test, "
                 "218x178x3, no class labels; prepare online first (use data.image_size=64)"),
+    "photo_crops": ("the colour crops of skimage_photos (scikit-image's photographs), 300 train "
+                    "from 6 photos / 40 test from 2 held-out ones, 256x256x3, no labels; "
+                    "offline (inpainting; data.image_size=128 for 128x128)"),
 }
 IMAGE_SHAPES: Dict[str, Tuple[int, int, int]] = {
     "mnist_offline": (28, 28, 1),
@@ -31,10 +34,11 @@ IMAGE_SHAPES: Dict[str, Tuple[int, int, int]] = {
     "fashion_mnist": (28, 28, 1),
     "cifar10": (32, 32, 3),
     "celeb_a": (218, 178, 3),
+    "photo_crops": (256, 256, 3),
 }
 NUM_CLASSES: Dict[str, int] = {      # 0: no class labels
     "mnist_offline": 10, "stacked_mnist": 1000, "mnist": 10, "fashion_mnist": 10, "cifar10": 10,
-    "celeb_a": 0,
+    "celeb_a": 0, "photo_crops": 0,
 }
 IMAGE_SPLITS: Dict[str, Tuple[str, ...]] = {name: ("train", "test") for name in IMAGE_DATASETS}
 IMAGE_SPLITS["celeb_a"] = ("train", "validation", "test")
@@ -58,6 +62,38 @@ _NATIVE: Dict[str, Tuple[Tuple[int, int, int], Tuple[int, int, int]]] = {
 }
 PAIRED_SPLITS = {"paired_folder": ("train", "val", "test")}
 
+UNPAIRED_DATASETS: Dict[str, str] = {
+    "digits_mnist": ("A: scikit-learn's 8x8 digits upscaled to 28x28, B: the offline MNIST "
+                     "digits, each with its labels (never trained on); offline (CycleGAN's "
+                     "USPS <-> MNIST kind of task)"),
+    "grass_gravel": ("A: 128x128 crops of scikit-image's grass photograph, B: of its gravel "
+                     "photograph; train and test crops from disjoint regions; offline"),
+    "cycle_gan": ("tfds cycle_gan/<data.variant> (horse2zebra, apple2orange, ...), 256x256; "
+                  "prepare online first"),
+    "unpaired_folder": ("the official CycleGAN folders trainA/ trainB/ testA/ testB/ at "
+                        "data.path, resized to data.image_size (default 256); needs the data"),
+}
+_UNPAIRED_NATIVE: Dict[str, Tuple[Tuple[int, int, int], Tuple[int, int, int]]] = {
+    "digits_mnist": ((28, 28, 1), (28, 28, 1)),
+    "grass_gravel": ((128, 128, 1), (128, 128, 1)),
+    "cycle_gan": ((256, 256, 3), (256, 256, 3)),
+    "unpaired_folder": ((256, 256, 3), (256, 256, 3)),
+}
+UNPAIRED_SPLITS = ("train", "test")
+
+
+def unpaired_shapes(config) -> Dict[str, Tuple[int, int, int]]:
+    """{'a': (H, W, C_a), 'b': (H, W, C_b)} of the unpaired config.data, nothing read."""
+    name = config.data.name
+    if name not in UNPAIRED_DATASETS:
+        raise GanJaxError(f"unknown unpaired data set {name!r}; valid: "
+                          f"{sorted(UNPAIRED_DATASETS)}")
+    a, b = _UNPAIRED_NATIVE[name]
+    size = int(config.data.image_size)
+    if size:
+        a, b = (size, size, a[2]), (size, size, b[2])
+    return {"a": a, "b": b}
+
 
 def pair_shapes(config) -> Dict[str, Tuple[int, int, int]]:
     """{'a': (H, W, C_a), 'b': (H, W, C_b)} of config.data, nothing read."""
@@ -75,7 +111,7 @@ def pair_shapes(config) -> Dict[str, Tuple[int, int, int]]:
 class DataInfo:
     """A run's data, described without loading it."""
     name: str
-    kind: str                            # 'toy' | 'image' | 'paired'
+    kind: str                            # 'toy' | 'image' | 'paired' | 'unpaired'
     example_shape: Tuple[int, ...]       # one example of each data field (paired: the target)
     num_classes: int = 0                 # > 0: batch['label'] holds labels 0..num_classes-1
     fields: Tuple[str, ...] = ("x",)     # the batch's data arrays (besides 'index', 'label')
@@ -88,7 +124,8 @@ class DataInfo:
 
 
 def all_datasets():
-    return sorted(TOY_DATASETS) + sorted(IMAGE_DATASETS) + sorted(PAIRED_DATASETS)
+    return (sorted(TOY_DATASETS) + sorted(IMAGE_DATASETS) + sorted(PAIRED_DATASETS)
+            + sorted(UNPAIRED_DATASETS))
 
 
 def data_info(config) -> DataInfo:
@@ -100,6 +137,10 @@ def data_info(config) -> DataInfo:
     if c.name in PAIRED_DATASETS:
         shapes = pair_shapes(config)
         return DataInfo(c.name, "paired", shapes["b"], fields=("a", "b"),
+                        field_shapes=tuple(shapes.items()))
+    if c.name in UNPAIRED_DATASETS:
+        shapes = unpaired_shapes(config)
+        return DataInfo(c.name, "unpaired", shapes["b"], fields=("a", "b"),
                         field_shapes=tuple(shapes.items()))
     if c.name not in IMAGE_DATASETS:
         raise GanJaxError(f"unknown data.name {c.name!r}; valid: {all_datasets()}")

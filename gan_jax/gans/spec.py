@@ -46,7 +46,9 @@ keys, averages the metrics, keeps the EMA of G and counts the step.
 Sampling. `sample(g_variables, key, n, cond=None) -> [n, *example_shape]`, float32. For a
 conditional family (`num_classes > 0`) `cond` is int labels [n] (default: classes in turn,
 `arange(n) % num_classes`); for an image-to-image family (`cond_kind='image'`) `cond` is the
-input images [n, *shape_of('a')] in [-1, 1], and required. Where a family has a latent space, `sample(g, key, n, cond) ==
+input images [n, *shape_of('a')] in [-1, 1], and required; a family that also translates
+back (CycleGAN) gives `reverse(g_variables, key, n, cond)` for B-images cond. Where a family
+has a latent space, `sample(g, key, n, cond) ==
 generate(g, latent(key, arange(n)), cond)` (the latent-space tools of `gan_jax.latent_space`
 use `latent` and `generate`).
 
@@ -70,6 +72,7 @@ class GANSpec:
     discriminate: Optional[Callable[..., Any]] = None  # (d_variables, x, cond=None) -> logits
     latent: Optional[Callable[..., Any]] = None        # (key, index [n]) -> z [n, latent_dim]
     generate: Optional[Callable[..., Any]] = None      # (g_variables, z, cond=None) -> samples
+    reverse: Optional[Callable[..., Any]] = None       # like sample, B -> A (CycleGAN's F)
     update: Optional[Callable[..., Any]] = None        # (play, game, batch, key) -> (game, metrics)
     init_extra: Optional[Callable[..., Any]] = None    # (key, example_batch) -> per-device state
     d_constraint: Optional[Callable[..., Any]] = None  # (d_params) -> d_params, after D updates

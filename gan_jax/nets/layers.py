@@ -105,8 +105,9 @@ class ConvTranspose2D(nn.Module):
     """Transposed convolution with PyTorch ``ConvTranspose2d`` semantics (NHWC, HWIO kernel).
 
     The kernel ``[k, k, C_in, features]`` is used unflipped, so
-    ``kernel == torch_weight.transpose(2, 3, 0, 1)``. Output side ``(H-1)*stride + k - 2*padding``
-    (kernel 4, stride 2, padding 1 doubles it). ``impl`` picks the computation, see
+    ``kernel == torch_weight.transpose(2, 3, 0, 1)``. Output side ``(H-1)*stride + k - 2*padding
+    + output_padding`` (kernel 4, stride 2, padding 1 doubles it; so do CycleGAN's kernel 3,
+    stride 2, padding 1, output padding 1). ``impl`` picks the computation, see
     `gan_jax.ops.conv_transpose.conv_transpose` and `gan_jax.ops.choice` ('fast': per layer and
     backend for the 4x4 / 2 / 1 layer, 'subpixel' for other shapes).
     """
@@ -114,6 +115,7 @@ class ConvTranspose2D(nn.Module):
     kernel_size: int = 4
     stride: int = 2
     padding: int = 1
+    output_padding: int = 0             # extra rows/columns at the end (0 <= op < stride)
     use_bias: bool = True
     impl: str = "subpixel"              # one of gan_jax.ops.choice.CONV_IMPLS
 
@@ -125,11 +127,11 @@ class ConvTranspose2D(nn.Module):
         k = self.kernel_size
         kernel = self.param("kernel", weight_init, (k, k, x.shape[-1], self.features))
         impl = check_impl(self.impl)
-        if impl == "fast" and (k, self.stride, self.padding) != (4, 2, 1):
+        if impl == "fast" and (k, self.stride, self.padding, self.output_padding) != (4, 2, 1, 0):
             impl = "subpixel" if jax.default_backend() == "cpu" else "xla"
         impl = resolve_impl(impl, x.shape[-1], self.features, transposed_pixels(x.shape))
         y = conv_transpose(x, kernel.astype(x.dtype), stride=self.stride, padding=self.padding,
-                           impl=impl)
+                           output_padding=self.output_padding, impl=impl)
         if self.use_bias:
             y = y + self.param("bias", nn.initializers.zeros, (self.features,)).astype(y.dtype)
         return y

@@ -172,7 +172,7 @@ def test_unknown_split_lists_valid_splits(tmp_path):
 
 def test_image_datasets_table():
     assert set(im.IMAGE_DATASETS) == {"mnist_offline", "stacked_mnist", "mnist", "fashion_mnist",
-                                    "cifar10", "celeb_a"}
+                                    "cifar10", "celeb_a", "photo_crops"}
     assert set(im.IMAGE_SHAPES) == set(im.IMAGE_DATASETS)
     assert all(isinstance(v, str) and v for v in im.IMAGE_DATASETS.values())
 

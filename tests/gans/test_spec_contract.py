@@ -59,7 +59,31 @@ def _pix2pix():
     return c
 
 
-TINY = {"vanilla": _vanilla, "conditional": _conditional, "pix2pix": _pix2pix}
+def _cyclegan():
+    c = _base("digits_mnist")
+    c.gan.family, c.model.arch = "cyclegan", "resnet"
+    c.model.g_width = c.model.d_width = 4
+    c.model.res_blocks, c.model.patch, c.model.norm = 1, 16, "instance"
+    c.model.conv_impl = "xla"
+    c.loss.name = "least_squares"
+    c.cyclegan.pool_size = 3            # fills within the test's steps, then swaps
+    c.eval.num_samples = 20
+    return c
+
+
+def _inpaint():
+    c = _base("mnist_offline")
+    c.gan.family, c.model.arch = "inpaint", "context_encoder"
+    c.data.image_size = 16              # the digits resized: a 2-stage context encoder
+    c.model.g_width = c.model.d_width = 4
+    c.model.norm = "batch"              # statistics averaged across devices
+    c.model.conv_impl = "xla"
+    c.inpaint.mask, c.inpaint.mask_size = "rectangles", 8    # keyed per example
+    return c
+
+
+TINY = {"vanilla": _vanilla, "conditional": _conditional, "pix2pix": _pix2pix,
+        "cyclegan": _cyclegan, "inpaint": _inpaint}
 
 
 def test_every_registered_family_has_a_contract_config():
@@ -82,7 +106,9 @@ def test_shapes_dtypes_and_aux(family):
     config = make()
     data, spec, state, _ = build_run(config, select_devices(1))
     info = data.info
-    variables = {"g": state.g, "d": state.d, "extra": state.extra}
+    # the losses are per-device functions: this device's slice of the per-device state
+    extra = None if state.extra is None else jax.tree.map(lambda x: x[0], state.extra)
+    variables = {"g": state.g, "d": state.d, "extra": extra}
     assert set(jax.tree.leaves(jax.tree.map(lambda x: x.dtype == jnp.float32,
                                             (state.g["params"], state.d["params"])))) == {True}
     batch = _real_batch(data, spec, config)

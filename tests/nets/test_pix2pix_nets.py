@@ -68,17 +68,20 @@ def test_fast_convolutions_compute_the_unet_exactly():
     """conv_impl='fast' picks per layer (64x64, batch 4: Winograd in the outer wide layers, one
     GEMM in the thin ones and in the inner ones with few pixels). In float32 its output and
     parameter gradient equal a float64 computation with XLA's convolutions to 1e-5 of each
-    leaf's scale. (XLA:CPU's own float32 convolutions miss that reference by up to 2.4 % of a
-    leaf's scale here, in the kernel gradients of the transposed convolutions: measured.)"""
+    leaf's scale (measured: 1e-6, as XLA's own float32 convolutions). Without normalisation:
+    InstanceNorm over the U-Net's 2x2 and 4x4 inner maps divides by standard deviations near 0,
+    which amplifies any float32 rounding (whichever convolution form computes it) to ~2 % of a
+    gradient leaf, and which form lands nearer the float64 result then depends on the CPU and
+    XLA's fusion choices (measured on two machines, with opposite outcomes)."""
     from gan_jax.ops.choice import resolve_impl
     assert resolve_impl("fast", 8, 16, pixels=4 * 32 * 32) == "winograd"     # down1
     assert resolve_impl("fast", 16, 32, pixels=4 * 8 * 8) == "gemm"          # down3
     x = jax.random.uniform(jax.random.key(1), (4, 64, 64, 3), minval=-1, maxval=1)
-    params = _init(UNet(out_channels=1, width=8, norm="instance"), x)["params"]
+    params = _init(UNet(out_channels=1, width=8, norm="none"), x)["params"]
     x, params = np.asarray(x), jax.device_get(params)
 
     def value_and_grad(impl, dtype):
-        net = UNet(out_channels=1, width=8, norm="instance", conv_impl=impl)
+        net = UNet(out_channels=1, width=8, norm="none", conv_impl=impl)
         xx = jnp.asarray(x, dtype)
 
         def loss(p):
@@ -140,7 +143,7 @@ def test_receptive_field_is_measured_by_the_gradient(n_layers):
 
 
 def test_patchgan_output_map_and_size_check():
-    net = PatchGAN(n_layers=3, width=4, norm="instance")
+    net = PatchGAN(n_layers=3, width=4, norm="none")
     x = jnp.zeros((2, 128, 128, 4))
     out = jax.eval_shape(lambda: net.apply(_init(net, x), x))
     chex.assert_shape(out, (2, 14, 14, 1))            # 128 / 8 - 2
