@@ -19,7 +19,8 @@ import jax
 import jax.numpy as jnp
 
 from gan_jax.errors import GanJaxError
-from gan_jax.ops.choice import check_impl, resolve_impl, strided_conv4x4, transposed_pixels
+from gan_jax.ops.choice import (check_impl, conv_transpose3x3, resolve_impl, strided_conv4x4,
+                                transposed_pixels)
 from gan_jax.ops.conv_transpose import conv_transpose
 
 NORMS = ("batch", "instance", "layer", "none")
@@ -109,7 +110,9 @@ class ConvTranspose2D(nn.Module):
     + output_padding`` (kernel 4, stride 2, padding 1 doubles it; so do CycleGAN's kernel 3,
     stride 2, padding 1, output padding 1). ``impl`` picks the computation, see
     `gan_jax.ops.conv_transpose.conv_transpose` and `gan_jax.ops.choice` ('fast': per layer and
-    backend for the 4x4 / 2 / 1 layer, 'subpixel' for other shapes).
+    backend for the 4x4 / 2 / 1 layer and for the 3x3 / 2 / 1 / output padding 1 layer, which
+    is the 4x4 one with the kernel's last row and column zero (`choice.conv_transpose3x3`;
+    'winograd' and 'gemm' run it that way too); 'subpixel' for other shapes).
     """
     features: int
     kernel_size: int = 4
@@ -127,11 +130,16 @@ class ConvTranspose2D(nn.Module):
         k = self.kernel_size
         kernel = self.param("kernel", weight_init, (k, k, x.shape[-1], self.features))
         impl = check_impl(self.impl)
-        if impl == "fast" and (k, self.stride, self.padding, self.output_padding) != (4, 2, 1, 0):
-            impl = "subpixel" if jax.default_backend() == "cpu" else "xla"
-        impl = resolve_impl(impl, x.shape[-1], self.features, transposed_pixels(x.shape))
-        y = conv_transpose(x, kernel.astype(x.dtype), stride=self.stride, padding=self.padding,
-                           output_padding=self.output_padding, impl=impl)
+        layer = (k, self.stride, self.padding, self.output_padding)
+        if layer == (3, 2, 1, 1) and impl in ("fast", "winograd", "gemm"):
+            y = conv_transpose3x3(x, kernel.astype(x.dtype), impl)   # as 4x4 with zero taps
+        else:
+            if impl == "fast" and layer != (4, 2, 1, 0):
+                impl = "subpixel" if jax.default_backend() == "cpu" else "xla"
+            impl = resolve_impl(impl, x.shape[-1], self.features, transposed_pixels(x.shape))
+            y = conv_transpose(x, kernel.astype(x.dtype), stride=self.stride,
+                               padding=self.padding, output_padding=self.output_padding,
+                               impl=impl)
         if self.use_bias:
             y = y + self.param("bias", nn.initializers.zeros, (self.features,)).astype(y.dtype)
         return y
