@@ -168,32 +168,41 @@ def load_weights(weights_path: Optional[PathLike] = None
     missing, unreadable, or does not hold the parameters its recorded architecture needs.
     """
     path = pathlib.Path(DEFAULT_WEIGHTS if weights_path is None else weights_path)
-    path = path.expanduser().absolute()
+    return read_weights(path, lambda m: (module_from_architecture(m["architecture"]),
+                                         IMAGE_SHAPE), _bad_file)
+
+
+def read_weights(path: PathLike, build, bad_file):
+    """(module, variables, metadata) of a weights file written by `save_weights`, checked: the
+    file exists and reads, its metadata gives `build(metadata) -> (module, input shape)`, and its
+    params are exactly the module's (names, shapes, float32), all finite. Each failure raises
+    `bad_file(path, detail)` (a GanJaxError naming the fix)."""
+    path = pathlib.Path(path).expanduser().absolute()
     if not path.is_file():
-        raise _bad_file(path, "does not exist")
+        raise bad_file(path, "does not exist")
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: np.array(data[k]) for k in data.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as err:
-        raise _bad_file(path, f"could not be read ({type(err).__name__}: {err})") from None
+        raise bad_file(path, f"could not be read ({type(err).__name__}: {err})") from None
     try:
         metadata = json.loads(str(arrays.pop(METADATA_KEY)))
-        module = module_from_architecture(metadata["architecture"])
+        module, shape = build(metadata)
     except (KeyError, TypeError, ValueError) as err:
-        raise _bad_file(path, f"has no valid metadata ({type(err).__name__}: {err})") from None
+        raise bad_file(path, f"has no valid metadata ({type(err).__name__}: {err})") from None
     flat = {k[len(PARAM_PREFIX):]: v for k, v in arrays.items() if k.startswith(PARAM_PREFIX)}
     expected = traverse_util.flatten_dict(
-        jax.eval_shape(module.init, jax.random.key(0), jnp.zeros((1,) + IMAGE_SHAPE))["params"],
+        jax.eval_shape(module.init, jax.random.key(0), jnp.zeros((1,) + tuple(shape)))["params"],
         sep="/")
     missing = sorted(set(expected) - set(flat))
     extra = sorted(set(flat) - set(expected))
     wrong = sorted(k for k in set(expected) & set(flat)
                    if flat[k].shape != expected[k].shape or flat[k].dtype != np.float32)
     if missing or extra or wrong:
-        raise _bad_file(path, f"does not match its architecture {metadata['architecture']} "
-                              f"(missing {missing}, unexpected {extra}, wrong shape/dtype {wrong})")
+        raise bad_file(path, f"does not match its architecture {metadata['architecture']} "
+                             f"(missing {missing}, unexpected {extra}, wrong shape/dtype {wrong})")
     if not all(np.isfinite(v).all() for v in flat.values()):
-        raise _bad_file(path, "holds non-finite parameters")
+        raise bad_file(path, "holds non-finite parameters")
     params = traverse_util.unflatten_dict(flat, sep="/")
     return module, {"params": params}, metadata
 
