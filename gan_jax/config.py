@@ -37,7 +37,7 @@ def base_config() -> ml_collections.ConfigDict:
     c.seed = 0
     c.gan = ml_collections.ConfigDict(dict(
         family="vanilla"))      # gan_jax.registry.FAMILIES: vanilla | conditional | pix2pix |
-                                # cyclegan | inpaint
+                                # cyclegan | inpaint | progressive
     c.data = ml_collections.ConfigDict(dict(
         name="mnist_offline",   # toy_1d | ring | grid | mnist_offline | stacked_mnist | mnist |
                                 # fashion_mnist | cifar10 | celeb_a | photo_crops
@@ -79,7 +79,8 @@ def base_config() -> ml_collections.ConfigDict:
         gp_weight=0.0,          # WGAN-GP gradient penalty on interpolates (Gulrajani: 10)
         r1_gamma=0.0,           # R1: gamma/2 E|grad D(x)|^2 on real data (Mescheder et al.)
         r2_gamma=0.0,           # R2: the same on generated data
-        weight_clip=0.0))       # > 0: clip D's parameters to [-c, c] after each update (WGAN)
+        weight_clip=0.0,        # > 0: clip D's parameters to [-c, c] after each update (WGAN)
+        drift=0.0))             # PGGAN's epsilon-drift: + drift * E[D(x)^2] on real (0.001)
     c.optim = ml_collections.ConfigDict(dict(g=optimizer(), d=optimizer()))
     c.train = ml_collections.ConfigDict(dict(
         steps=10_000, batch_size=64,

@@ -1,6 +1,6 @@
 """Evaluate a trained generator, or compare two image sets, with the metrics of gan_jax.evaluation.
 
-    python -m gan_jax.evaluate --workdir DIR [--metrics fid,is,kid,pr,dc,parzen,modes]
+    python -m gan_jax.evaluate --workdir DIR [--metrics fid,is,kid,pr,dc,parzen,modes,swd,msssim]
         [--num_samples N] [--features mnist|inception] [--step S] [--no_ema] [--baseline]
     python -m gan_jax.evaluate --compare REAL FAKE [--metrics fid,kid,pr,dc,is] [--features ...]
 
@@ -38,7 +38,8 @@ def define_flags():
     never clashes with other modules' absl flags such as gan_jax.train's --workdir)."""
     flags.DEFINE_string("workdir", None, "a training run's directory")
     flags.DEFINE_list("compare", None, "REAL,FAKE (or --compare REAL FAKE): two folders/.npz files")
-    flags.DEFINE_string("metrics", "auto", "comma list of fid,is,kid,pr,dc,parzen,modes")
+    flags.DEFINE_string("metrics", "auto", "comma list of fid,is,kid,pr,dc,parzen,modes,swd,msssim "
+                        "(and a family's own, e.g. label_acc_ab)")
     flags.DEFINE_integer("num_samples", None, "generated samples (default: the run's eval.num_samples)")
     flags.DEFINE_string("features", "auto", "mnist | inception (default: by the data)")
     flags.DEFINE_string("inception_weights", None, "pytorch-fid .pth or converted .npz")

@@ -29,6 +29,7 @@ FAMILIES = {
     "pix2pix": "gan_jax.gans.pix2pix",          # Isola et al. 2017, U-Net + PatchGAN
     "inpaint": "gan_jax.gans.inpaint",          # Pathak et al. 2016, context encoder
     "cyclegan": "gan_jax.gans.cyclegan",        # Zhu et al. 2017, ResNet G + PatchGAN, pool
+    "progressive": "gan_jax.gans.progressive",  # Karras et al. 2018, growing from 4x4, fade-in
 }
 NETS = {
     "mlp": "gan_jax.nets.mlp",

@@ -10,7 +10,11 @@ every step, so the pictures show G changing, not the noise):
   `step_XXXXXXX.npz`; `finish` gathers several steps into `figure1.png` (as the paper's Figure 1);
 - `Scatter2D`: samples scattered over the mode centres (2-D mixtures);
 - `TranslationGrid`: input | output | target rows of held-out pairs (Pix2Pix);
-- `CycleGrid`: a | G(a) | F(G(a)) and b | F(b) | G(F(b)) rows of held-out images (CycleGAN).
+- `CycleGrid`: a | G(a) | F(G(a)) and b | F(b) | G(F(b)) rows of held-out images (CycleGAN);
+- `GrowthGrid` (PGGAN): `ImageGrid`'s grids at the current level (upsampled to the top
+  resolution); `finish` gathers them into `levels.png` (the last grid of each level, side by
+  side) and `growth.gif` (every grid in step order: the fade-ins as an animation). Both are made
+  from the PNGs in samples/, so a resumed run's pictures cover the whole run.
 """
 import glob
 import os
@@ -186,3 +190,27 @@ class CycleGrid:
 
     def finish(self, workdir: str):
         return None
+
+
+class GrowthGrid(ImageGrid):
+    """PGGAN's pictures (module docstring); `schedule` is the family's `Schedule`."""
+
+    def __init__(self, spec, seed: int, schedule, num: int = 64):
+        super().__init__(spec, seed, num)
+        self.schedule = schedule
+
+    def finish(self, workdir: str):
+        from PIL import Image
+        paths = sorted(glob.glob(os.path.join(workdir, "samples", "step_*.png")))
+        if not paths:
+            return None
+        steps = [int(os.path.basename(p)[5:-4]) for p in paths]
+        frames = [np.asarray(Image.open(p)) for p in paths]
+        frames = [f[..., None] if f.ndim == 2 else f[..., :3] for f in frames]
+        viz.save_gif(frames, os.path.join(workdir, "growth.gif"), duration_ms=150)
+        last = {}           # level -> (step, frame): the last grid drawn after a step of it
+        for step, frame in zip(steps, frames):
+            last[self.schedule.level_of(max(step - 1, 0))] = (step, frame)
+        panels = [(f"{4 * 2 ** lv}x{4 * 2 ** lv} (step {st})", fr)
+                  for lv, (st, fr) in sorted(last.items())]
+        return viz.save_panels(panels, os.path.join(workdir, "levels.png"))

@@ -90,7 +90,17 @@ def problems(config) -> list:
     if d.name == "toy_1d":
         need(d.std > 0, "data.std", d.std, "must be > 0")
         need(d.separation >= 0, "data.separation", d.separation, "must be >= 0")
-    for key in ("gp_weight", "r1_gamma", "r2_gamma", "weight_clip"):
+    if "progressive" in config:
+        p = config.progressive
+        side = p.resolution
+        need(isinstance(side, int) and side >= 4 and not side & (side - 1),
+             "progressive.resolution", side, "must be a power of two >= 4")
+        need(p.fade_images >= 0, "progressive.fade_images", p.fade_images, "must be >= 0")
+        need(p.stable_images > 0, "progressive.stable_images", p.stable_images, "must be > 0")
+        need(p.mbstd_group >= 0, "progressive.mbstd_group", p.mbstd_group, "must be >= 0 (0: off)")
+        for key in ("fmap_base", "fmap_max"):
+            need(p[key] >= 2, f"progressive.{key}", p[key], "must be >= 2")
+    for key in ("gp_weight", "r1_gamma", "r2_gamma", "weight_clip", "drift"):
         value = getattr(config.loss, key)
         need(value >= 0, f"loss.{key}", value, "must be >= 0 (0 turns it off)")
     for player in ("g", "d"):
@@ -110,7 +120,7 @@ def problems(config) -> list:
 
 def _metric_problems(config) -> list:
     from gan_jax.data.toy import TOY_DATASETS
-    from gan_jax.evaluators.classes import ClassAccuracy, IntraClassFID
+    from gan_jax.evaluators import classes, inpainting, pyramid, translation, unpaired
     from gan_jax.metrics.compare import METRICS
     value = config.eval.metrics
     if value == "auto":
@@ -119,7 +129,10 @@ def _metric_problems(config) -> list:
     if config.data.name in TOY_DATASETS:
         return [f"eval.metrics={value!r}: the toy data sets are evaluated by their own fixed set "
                 "(W1 and KS for toy_1d; modes for ring and grid); use 'auto'"]
-    valid = list(METRICS) + list(ClassAccuracy.known) + list(IntraClassFID.known)
+    plugins = (classes.ClassAccuracy, classes.IntraClassFID, pyramid.PyramidMetrics,
+               inpainting.HoleScores, inpainting.DigitScores, translation.PairScores,
+               translation.DigitSceneScores, unpaired.UnpairedScores)
+    valid = list(METRICS) + [n for p in plugins for n in p.known]
     unknown = [n for n in names if n not in valid]
     if unknown or not names:
         return [f"eval.metrics={value!r}: unknown metric(s) {unknown}; valid: 'auto' or a comma "

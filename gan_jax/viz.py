@@ -100,6 +100,22 @@ def save_gif(frames: Sequence[np.ndarray], path: str, duration_ms: int = 100) ->
     return path
 
 
+def save_panels(panels, path: str) -> str:
+    """Pictures side by side, each under its title: ``panels`` = [(title, uint8 (H, W, C))]."""
+    fig = _new_figure(3.2 * len(panels), 3.6)
+    for i, (title, picture) in enumerate(panels):
+        ax = fig.add_subplot(1, len(panels), i + 1)
+        picture = np.asarray(picture)
+        if picture.shape[-1] == 1:
+            ax.imshow(picture[..., 0], cmap='gray', vmin=0, vmax=255)
+        else:
+            ax.imshow(picture)
+        ax.set_title(title, fontsize=9)
+        ax.axis('off')
+    fig.tight_layout()
+    return _save_figure(fig, path)
+
+
 def _new_figure(width: float, height: float):
     """A pyplot-free Figure of ``width`` x ``height`` inches on an Agg canvas."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg

@@ -76,6 +76,17 @@ def test_evaluate_workdir_merges_and_never_loses_results(trained, tmp_path):
     assert json.loads(out.read_text())["is"] > 1
 
 
+def test_swd_and_msssim_by_name(trained, tmp_path):
+    workdir, _ = trained
+    out = evaluate_workdir(workdir, metrics="swd,msssim", num_samples=64,
+                           out=str(tmp_path / "pyramid.json"))
+    # 28x28 digits padded to 32x32: pyramid levels 32 and 16 (x10^3, as the PGGAN paper)
+    assert {"swd_32", "swd_16", "swd_avg", "msssim", "real_msssim"} <= set(out)
+    assert out["swd_avg"] == pytest.approx((out["swd_32"] + out["swd_16"]) / 2)
+    assert out["swd_avg"] > 0 and 0 < out["real_msssim"] < 1 and 0 < out["msssim"] <= 1
+    assert "fid" not in out
+
+
 @pytest.fixture(scope="module")
 def run(trained):
     return load_run(trained[0])

@@ -235,6 +235,7 @@ PENALTY_CASES = [  # (config key, value, metric, factor on the metric in D's los
     ("gp_weight", 10.0, "gradient_penalty", 10.0),
     ("r1_gamma", 10.0, "r1_penalty", 5.0),
     ("r2_gamma", 4.0, "r2_penalty", 2.0),
+    ("drift", 0.1, "drift_penalty", 0.1),   # PGGAN's epsilon-drift (0.001 there)
 ]
 
 
@@ -275,6 +276,16 @@ def test_r1_r2_metric_matches_independent_computation(key_name, metric):
     one = jax.grad(lambda v: d_net.apply(variables["d"], v[None], train=True)[0])
     want = np.mean(np.sum(np.asarray(jax.vmap(one)(x)) ** 2, axis=1))
     np.testing.assert_allclose(metrics[metric], want, rtol=1e-5)
+
+
+def test_drift_metric_is_the_mean_squared_critic_output_on_real_data():
+    config, info, spec = _ring_spec(name="wasserstein", drift=0.001)
+    variables = _ring_variables()
+    batch = _ring_batch()
+    _, aux = jax.jit(spec.d_loss)(variables, batch, jax.random.key(3))
+    d_net = registry.discriminator("mlp", config, info)
+    want = np.mean(np.square(np.asarray(d_net.apply(variables["d"], batch["x"], train=True))))
+    np.testing.assert_allclose(aux["metrics"]["drift_penalty"], want, rtol=1e-5)
 
 
 def test_trainer_step_uses_the_gradient_penalty():
@@ -484,6 +495,6 @@ def test_penalty_without_batch_norm_is_accepted(arch, settings):
 
 def test_weight_clip_with_batch_norm_is_accepted_and_negative_settings_refused():
     assert _build("mlp", model__d_batch_norm=True, loss__weight_clip=0.01).d_constraint
-    for key in ("gp_weight", "r1_gamma", "r2_gamma", "weight_clip"):
+    for key in ("gp_weight", "r1_gamma", "r2_gamma", "weight_clip", "drift"):
         with pytest.raises(GanJaxError, match=rf"loss\.{key}=-1"):
             _build("mlp", **{f"loss__{key}": -1.0})

@@ -5,7 +5,9 @@ their weights, and weight clipping of D (the original WGAN).
 A family calls `d_objective` / `g_objective` with `d_apply(d_variables, x) -> (outputs,
 updates)`: D in training mode on a batch x (a conditional family closes over the labels), so the
 same code serves every family. Each penalty that is switched on is computed and *added* to the
-loss that is differentiated, and logged (`gradient_penalty`, `r1_penalty`, `r2_penalty`);
+loss that is differentiated, and logged (`gradient_penalty`, `r1_penalty`, `r2_penalty`,
+`drift_penalty`: PGGAN's epsilon-drift E[D(x)^2] on real data, weight `loss.drift`, which keeps
+a Wasserstein critic's outputs from drifting far from 0);
 `tests/test_penalties.py` checks that D's gradient changes by exactly the penalty's gradient
 when its weight changes.
 """
@@ -24,6 +26,7 @@ class Adversarial(NamedTuple):
     r1_gamma: float = 0.0
     r2_gamma: float = 0.0
     weight_clip: float = 0.0
+    drift: float = 0.0
 
 
 def from_config(loss_config, d_batch_norm: bool = False) -> Adversarial:
@@ -31,7 +34,7 @@ def from_config(loss_config, d_batch_norm: bool = False) -> Adversarial:
     (its per-example input gradients would mix the batch)."""
     c = loss_config
     pair = losses.get_loss(c.name)
-    for key in ("gp_weight", "r1_gamma", "r2_gamma", "weight_clip"):
+    for key in ("gp_weight", "r1_gamma", "r2_gamma", "weight_clip", "drift"):
         if getattr(c, key) < 0:
             raise GanJaxError(f"loss.{key}={getattr(c, key)} must be >= 0 (0 turns it off)")
     penalised = [k for k in ("gp_weight", "r1_gamma", "r2_gamma") if getattr(c, k) > 0]
@@ -42,7 +45,7 @@ def from_config(loss_config, d_batch_norm: bool = False) -> Adversarial:
             "without it (model.d_norm='layer' or 'none' for dcgan, model.d_batch_norm=False "
             "for mlp)")
     return Adversarial(pair, float(c.gp_weight), float(c.r1_gamma), float(c.r2_gamma),
-                       float(c.weight_clip))
+                       float(c.weight_clip), float(c.drift))
 
 
 def _mean_output(adv: Adversarial, outputs):
@@ -76,6 +79,10 @@ def d_objective(adv: Adversarial, d_apply, d_variables, real, fake, key, index):
         r2 = penalties.r2_penalty(d_fn, fake)
         loss = loss + 0.5 * adv.r2_gamma * r2
         metrics["r2_penalty"] = r2
+    if adv.drift > 0:
+        drift = jnp.mean(jnp.square(real_out))
+        loss = loss + adv.drift * drift
+        metrics["drift_penalty"] = drift
     return loss, {"d_loss": loss, **metrics}, upd
 
 

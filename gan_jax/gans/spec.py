@@ -43,6 +43,15 @@ or 'd' (gradient, device average, optax update, `d_constraint`, the averaged `up
 `{'g', 'd', 'g_opt', 'd_opt', 'extra'}`. The trainer still derives the
 keys, averages the metrics, keeps the EMA of G and counts the step.
 
+Phases. A family whose step is a different program at different times (PGGAN: one network
+depth per resolution level) gives `phase_of(step) -> int`, a pure function of the step counter
+(Python ints), and `at_phase(phase) -> GANSpec`, the spec whose losses are that phase's program.
+The trainer compiles one step per phase, on first use, and runs step s with phase_of(s)'s
+(`train.steps_per_call` steps of one call must lie in one phase: the family checks its
+schedule). The spec's own `d_loss` / `g_loss` must still compute every step (e.g. by
+`lax.switch` on the phase of `batch['step']`), so a caller that knows nothing of phases gets the
+same numbers.
+
 Sampling. `sample(g_variables, key, n, cond=None) -> [n, *example_shape]`, float32. For a
 conditional family (`num_classes > 0`) `cond` is int labels [n] (default: classes in turn,
 `arange(n) % num_classes`); for an image-to-image family (`cond_kind='image'`) `cond` is the
@@ -76,6 +85,8 @@ class GANSpec:
     update: Optional[Callable[..., Any]] = None        # (play, game, batch, key) -> (game, metrics)
     init_extra: Optional[Callable[..., Any]] = None    # (key, example_batch) -> per-device state
     d_constraint: Optional[Callable[..., Any]] = None  # (d_params) -> d_params, after D updates
+    phase_of: Optional[Callable[[int], int]] = None     # step -> phase (static; PGGAN's level)
+    at_phase: Optional[Callable[[int], Any]] = None     # phase -> that phase's GANSpec
     num_classes: int = 0                    # > 0: conditional; cond are labels 0..num_classes-1
     cond_kind: str = "label"                # 'image': cond are input images (Pix2Pix)
     progress: Tuple[str, ...] = ("d_loss", "g_loss")   # metrics shown on the progress bar

@@ -23,6 +23,7 @@ import jax.numpy as jnp
 from gan_jax import registry, snapshots
 from gan_jax.evaluators import EvalPlan
 from gan_jax.evaluators.images import ImageMetrics
+from gan_jax.evaluators.pyramid import PyramidMetrics
 from gan_jax.evaluators.toy import ToyMetrics
 from gan_jax.gans import adversarial
 from gan_jax.gans.latent import sample_latent
@@ -133,5 +134,5 @@ def _with_pictures_and_numbers(spec: GANSpec, data) -> GANSpec:
             return snapshots.ImageGrid(spec, seed)
 
         def evaluators(context):
-            return EvalPlan([ImageMetrics(context)])
+            return EvalPlan([ImageMetrics(context), PyramidMetrics(context)])
     return dataclasses.replace(spec, snapshots=pictures, evaluators=evaluators)

@@ -61,9 +61,17 @@ def build_run(config, devices=None, data=None):
     spec = registry.make_spec(config, data)
     state = initial_state(config, spec, data, num_devices=len(devices))
     tx_g, tx_d = make_optimizers(config)
-    step = make_train_step(spec, tx_g, tx_d, d_steps=t.d_steps, transform_batch=data.transform,
-                           ema_decay=t.ema_decay)
-    mapper = DeviceMapper(scan_steps(step), devices, mapper=t.mapper)
+
+    def steps_of(phase_spec):
+        return scan_steps(make_train_step(phase_spec, tx_g, tx_d, d_steps=t.d_steps,
+                                          transform_batch=data.transform,
+                                          ema_decay=t.ema_decay))
+
+    if spec.phase_of is None:
+        mapper = DeviceMapper(steps_of(spec), devices, mapper=t.mapper)
+    else:    # one compiled step per phase (PGGAN's levels), built on first use
+        mapper = DeviceMapper(lambda phase: steps_of(spec.at_phase(phase)), devices,
+                              mapper=t.mapper, phase_of=spec.phase_of)
     return data, spec, state, mapper
 
 
@@ -230,7 +238,7 @@ def _run(config, workdir, data, spec, state, mapper, ckpt, position, latest, sto
         try:
             while step < end and stop.signal is None:
                 batch, next_position = host_batches(data, position, t)
-                state, metrics = mapper(state, batch)
+                state, metrics = mapper(state, batch, step=step)
                 position = next_position
                 if pending:  # the previous call's metrics, now that this one is dispatched
                     drain()

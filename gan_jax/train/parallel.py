@@ -49,13 +49,18 @@ class DeviceMapper:
 
     Global batches from the data pipeline have shape [S, k, B, ...]; the batch axis (2) is split
     across devices. `state.extra` (if any) has a leading axis of size len(devices), split too.
+
+    With `phase_of` (a family with phases, `GANSpec.phase_of`), `fn` is `phase -> per-device
+    step`: each phase's step is compiled on its first call and kept, and a call names the step
+    it starts at (`mapper(state, batch, step=s)`).
     """
 
     def __init__(self, fn, devices, mapper: str = "pmap", axis_name: str = "batch",
-                 donate: bool = True):
+                 donate: bool = True, phase_of=None):
         if mapper not in MAPPERS:
             raise GanJaxError(f"unknown train.mapper {mapper!r}; valid: {MAPPERS}")
         self.fn_per_device = fn
+        self.phase_of = phase_of
         self.devices = list(devices)
         self.mapper = mapper
         self.axis_name = axis_name
@@ -66,13 +71,15 @@ class DeviceMapper:
         # placing it so from the start avoids a second compilation on the second call.
         self._replicated = NamedSharding(self.mesh, P())
         self._split = NamedSharding(self.mesh, P(axis_name))
-        self._compiled = {}   # by whether the state has per-device state
+        self._compiled = {}   # by (phase, whether the state has per-device state)
 
-    def _build(self, state):
+    def _build(self, state, phase=None):
         has_extra = state.extra is not None
-        if has_extra in self._compiled:
-            return self._compiled[has_extra]
+        if (phase, has_extra) in self._compiled:
+            return self._compiled[phase, has_extra]
         fn, axis = self.fn_per_device, self.axis_name
+        if self.phase_of is not None:
+            fn = fn(phase)
         if self.mapper == "pmap":
             state_axes = _state_prefix(state, None, 0)
             mapped = jax.pmap(fn, axis_name=axis, in_axes=(state_axes, 0),
@@ -100,7 +107,7 @@ class DeviceMapper:
             mapped = jax.jit(shard, donate_argnums=self.donate_argnums,
                              in_shardings=(shardings,
                                            NamedSharding(self.mesh, P(None, None, axis))))
-        self._compiled[has_extra] = mapped
+        self._compiled[phase, has_extra] = mapped
         return mapped
 
     def put_batch(self, batch):
@@ -125,5 +132,11 @@ class DeviceMapper:
         shardings = _state_prefix(state, self._replicated, self._split)
         return jax.device_put(state, shardings)
 
-    def __call__(self, state, batch):
-        return self._build(state)(state, self.put_batch(batch))
+    def __call__(self, state, batch, step=None):
+        phase = None
+        if self.phase_of is not None:
+            if step is None:
+                raise GanJaxError("this family's step depends on its phase: call the mapper "
+                                  "with the step the call starts at (step=...)")
+            phase = self.phase_of(int(step))
+        return self._build(state, phase)(state, self.put_batch(batch))

@@ -32,6 +32,24 @@ def _with_params(variables, params):
     return {**variables, "params": params}
 
 
+def _is_float(x) -> bool:
+    return jnp.issubdtype(jnp.asarray(x).dtype, jnp.floating)
+
+
+def mean_over_devices(tree, axis_name: str):
+    """`lax.pmean` of the float leaves of `tree`; integer leaves (counters a family keeps
+    equal on every device, e.g. PGGAN's growth step) are kept as they are: a mean would turn
+    them into floats."""
+    return jax.tree.map(lambda x: lax.pmean(x, axis_name) if _is_float(x) else x, tree)
+
+
+def ema_update(ema, new, decay: float):
+    """decay * ema + (1 - decay) * new for every float leaf; integer leaves are copied from
+    `new` (an average of counters is meaningless)."""
+    return jax.tree.map(lambda e, p: decay * e + (1.0 - decay) * p if _is_float(p) else p,
+                        ema, new)
+
+
 def make_play(spec, txs, axis_name: str = "batch"):
     """`play(player, game, minibatch, key, grads=None) -> (game, metrics)`: one optimizer step
     of player 'g' or 'd' on its loss, with `game = {'g', 'd', 'g_opt', 'd_opt', 'extra'}`.
@@ -58,7 +76,7 @@ def make_play(spec, txs, axis_name: str = "batch"):
         params = optax.apply_updates(net["params"], updates)
         if player == "d" and spec.d_constraint is not None:
             params = spec.d_constraint(params)
-        net = {**net, **lax.pmean(aux.get("updates", {}).get(player, {}), axis_name),
+        net = {**net, **mean_over_devices(aux.get("updates", {}).get(player, {}), axis_name),
                "params": params}
         game = {**game, player: net, opt: opt_state}
         if "state" in aux:
@@ -100,7 +118,7 @@ def make_train_step(spec, tx_g, tx_d, *, d_steps: int = 1, axis_name: str = "bat
         g = game["g"]
         ema_g = state.ema_g
         if ema_g is not None:
-            ema_g = jax.tree.map(lambda e, p: ema_decay * e + (1.0 - ema_decay) * p, ema_g, g)
+            ema_g = ema_update(ema_g, g, ema_decay)
         metrics = lax.pmean(metrics, axis_name)
         new_state = state.replace(step=state.step + 1, g=g, d=game["d"], g_opt=game["g_opt"],
                                   d_opt=game["d_opt"], ema_g=ema_g, extra=game["extra"])

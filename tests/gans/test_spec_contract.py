@@ -82,8 +82,22 @@ def _inpaint():
     return c
 
 
+def _progressive():
+    c = _base("mnist_offline")
+    c.gan.family = "progressive"
+    c.data.image_size = 16              # the digits resized: levels 4, 8, 16
+    p = c.progressive
+    p.resolution, p.fmap_base, p.fmap_max = 16, 32, 8     # widths 8, 8, 4
+    p.fade_images = p.stable_images = 16    # 2 steps each: the 2 calls span levels 0 and 1
+    c.model.conv_impl = "xla"
+    c.loss.name, c.loss.gp_weight, c.loss.drift = "wasserstein", 10.0, 0.001
+    c.train.ema_decay = 0.9
+    c.eval.num_samples = 20
+    return c
+
+
 TINY = {"vanilla": _vanilla, "conditional": _conditional, "pix2pix": _pix2pix,
-        "cyclegan": _cyclegan, "inpaint": _inpaint}
+        "cyclegan": _cyclegan, "inpaint": _inpaint, "progressive": _progressive}
 
 
 def test_every_registered_family_has_a_contract_config():

@@ -37,9 +37,9 @@ def run_steps(config, calls):
     data, spec, state, mapper = build_run(config, select_devices(config.train.num_devices))
     state = mapper.put_state(state)
     position, history = 0, []
-    for _ in range(calls):
+    for i in range(calls):
         batch, position = host_batches(data, position, config.train)
-        state, metrics = mapper(state, batch)
+        state, metrics = mapper(state, batch, step=i * config.train.steps_per_call)
         history.append(jax.device_get(metrics))
     return jax.device_get(state), history, (data, spec, mapper)
 
