@@ -89,6 +89,8 @@ def base_config() -> ml_collections.ConfigDict:
         mapper="pmap",           # pmap | shard_map
         num_devices=0,           # 0 = all local devices
         ema_decay=0.0,           # > 0 keeps an EMA of G, used for samples and evaluation
+        ema_rampup=0.0,          # > 0: the EMA's half-life is capped at this x the steps done
+                                 # (StyleGAN2's ramp-up, 0.05 there; train/step.py ema_decay_at)
         log_every=100, sample_every=1000, ckpt_every=1000, keep_checkpoints=3,
         progress=True,           # the progress bar (steps/s and the family's chosen losses)
         tensorboard=True))       # TensorBoard event files in the workdir (tensorboardX)

@@ -70,6 +70,7 @@ def problems(config) -> list:
          t.num_devices, "must be >= 0 (0: all local devices)")
     need(0.0 <= t.ema_decay < 1.0, "train.ema_decay", t.ema_decay,
          "must lie in [0, 1) (0: no EMA of G; e.g. 0.999)")
+    need(t.ema_rampup >= 0, "train.ema_rampup", t.ema_rampup, "must be >= 0 (0: off; e.g. 0.05)")
     m = config.model
     need(isinstance(m.latent_dim, int) and m.latent_dim >= 1, "model.latent_dim", m.latent_dim,
          "must be >= 1")

@@ -65,7 +65,7 @@ def build_run(config, devices=None, data=None):
     def steps_of(phase_spec):
         return scan_steps(make_train_step(phase_spec, tx_g, tx_d, d_steps=t.d_steps,
                                           transform_batch=data.transform,
-                                          ema_decay=t.ema_decay))
+                                          ema_decay=t.ema_decay, ema_rampup=t.ema_rampup))
 
     if spec.phase_of is None:
         mapper = DeviceMapper(steps_of(spec), devices, mapper=t.mapper)

@@ -17,6 +17,7 @@ fold_in(state.key, step); the data's augmentation key is fold_in(state.key, DATA
 by the stream with each example's index.
 """
 import functools
+import math
 
 import jax
 import jax.numpy as jnp
@@ -41,6 +42,22 @@ def mean_over_devices(tree, axis_name: str):
     equal on every device, e.g. PGGAN's growth step) are kept as they are: a mean would turn
     them into floats."""
     return jax.tree.map(lambda x: lax.pmean(x, axis_name) if _is_float(x) else x, tree)
+
+
+def ema_decay_at(step, decay: float, rampup: float = 0.0):
+    """The EMA decay used at G update number `step` + 1 (`step` updates done before it).
+
+    Without a ramp-up (`rampup` 0) it is `decay`. With one (StyleGAN2's `ema_rampup`), the
+    average's half-life, log(1/2) / log(decay) steps, is capped at `rampup` x the updates done:
+    decay_n = 0.5 ** (1 / min(half_life, rampup * n)), n = step + 1. So early in a run the EMA
+    follows G closely instead of holding on to the initial weights (with decay 0.999 and no
+    ramp-up, 0.999^2000 = 13.5 % of the average after 2,000 steps is still the initial G), and
+    after half_life / rampup steps it is the plain EMA."""
+    if rampup <= 0 or decay <= 0:
+        return decay      # the Python float, as before the ramp-up existed: bit-identical runs
+    half_life = math.log(0.5) / math.log(decay)
+    ramped = jnp.minimum(half_life, rampup * (jnp.asarray(step, jnp.float32) + 1.0))
+    return jnp.power(0.5, 1.0 / ramped)
 
 
 def ema_update(ema, new, decay: float):
@@ -99,7 +116,7 @@ def alternating_update(play, game, batch, key, d_steps: int = 1):
 
 
 def make_train_step(spec, tx_g, tx_d, *, d_steps: int = 1, axis_name: str = "batch",
-                    transform_batch=None, ema_decay: float = 0.0):
+                    transform_batch=None, ema_decay: float = 0.0, ema_rampup: float = 0.0):
     """Build the per-device step. `transform_batch(batch, key)` runs on device first (e.g.
     uint8 -> [-1, 1] and augmentation, or sampling a toy distribution from each example's
     index)."""
@@ -118,7 +135,7 @@ def make_train_step(spec, tx_g, tx_d, *, d_steps: int = 1, axis_name: str = "bat
         g = game["g"]
         ema_g = state.ema_g
         if ema_g is not None:
-            ema_g = ema_update(ema_g, g, ema_decay)
+            ema_g = ema_update(ema_g, g, ema_decay_at(state.step, ema_decay, ema_rampup))
         metrics = lax.pmean(metrics, axis_name)
         new_state = state.replace(step=state.step + 1, g=g, d=game["d"], g_opt=game["g_opt"],
                                   d_opt=game["d_opt"], ema_g=ema_g, extra=game["extra"])

@@ -17,7 +17,7 @@ from gan_jax.train.restore import load_config, load_run
 from tests.train.helpers import toy_config, tree_bytes_equal
 
 NEW_KEYS = {"gan": None, "conditional": None, "progressive": None, "data": ("augment",),
-            "model": ("d_norm", "spectral_norm"), "train": ("tensorboard",),
+            "model": ("d_norm", "spectral_norm"), "train": ("tensorboard", "ema_rampup"),
             "loss": ("gp_weight", "r1_gamma", "r2_gamma", "weight_clip", "drift")}
 NEW_OPTIM_KEYS = ("rho", "schedule", "warmup_steps", "decay_start", "final_lr_scale")
 

@@ -130,6 +130,35 @@ def test_ema_of_generator():
     assert max(jax.tree.leaves(diff)) > 1e-4   # it lags G, it is not a copy
 
 
+def test_ema_rampup_values():
+    from gan_jax.train.step import ema_decay_at
+    assert ema_decay_at(5, 0.999) == 0.999                               # off: the plain decay
+    half_life = np.log(0.5) / np.log(0.999)                              # 692.8 steps
+    for step in (0, 9, 99, 999, 13_855, 20_000):
+        n = step + 1
+        want = 0.5 ** (1.0 / min(half_life, 0.05 * n))
+        np.testing.assert_allclose(float(ema_decay_at(step, 0.999, 0.05)), want, rtol=1e-6)
+    assert float(ema_decay_at(0, 0.999, 0.05)) < 1e-6                    # step 1: EMA = G
+    np.testing.assert_allclose(float(ema_decay_at(50_000, 0.999, 0.05)), 0.999, rtol=1e-7)
+
+
+def test_ema_with_rampup_follows_the_recurrence():
+    """With train.ema_rampup the step uses decay_n = ema_decay_at(n - 1) at update n."""
+    from gan_jax.train.step import ema_decay_at
+    cfg = toy_config(steps_per_call=1)
+    cfg.train.ema_decay, cfg.train.ema_rampup = 0.99, 0.5
+    data, spec, state, mapper = build_run(cfg, select_devices(1))
+    ema = jax.device_get(state.g)
+    state, position = mapper.put_state(state), 0
+    for step in range(4):
+        batch, position = host_batches(data, position, cfg.train)
+        state, _ = mapper(state, batch)
+        d = np.float32(ema_decay_at(step, 0.99, 0.5))
+        g = jax.device_get(state.g)
+        ema = jax.tree.map(lambda e, p: d * e + (np.float32(1.0) - d) * p, ema, g)
+        chex.assert_trees_all_close(jax.device_get(state.ema_g), ema, rtol=1e-6, atol=1e-7)
+
+
 def test_one_step_per_call_equals_a_scan_of_steps():
     """steps_per_call=1 calls the step directly (no lax.scan, docs/design.md): two such calls give
     the state that one scanned call of two steps gives."""
