@@ -15,13 +15,14 @@ SWD x10^3 per level 4.62 / 2.64 / 3.78 / 6.06 (128 / 64 / 32 / 16 px), MS-SSIM 0
 from gan_jax.config import base_config, optimizer
 
 
-def get_config():
+def celeba_config(side: int):
+    """The paper's CelebA recipe at side x side (a power of two)."""
     c = base_config()
     c.gan.family = "progressive"
-    c.data.name, c.data.image_size = "celeb_a", 128
+    c.data.name, c.data.image_size = "celeb_a", side
     c.model.latent_dim = 512
     p = c.progressive
-    p.resolution = 128
+    p.resolution = side
     p.fmap_base, p.fmap_max = 8192, 512
     p.fade_images = p.stable_images = 600_000
     c.loss.name, c.loss.gp_weight, c.loss.drift = "wasserstein", 10.0, 0.001
@@ -31,7 +32,12 @@ def get_config():
     c.train.batch_size = 16
     # every level's phases (level 0 stabilises; each later one fades in and stabilises), then
     # one more stabilisation at the top
-    c.train.steps = 600_000 * (2 * 5 + 1) // 16 + 600_000 // 16
+    levels = side.bit_length() - 2          # 4x4 .. side x side
+    c.train.steps = 600_000 * (2 * (levels - 1) + 1) // 16 + 600_000 // 16
     c.train.log_every, c.train.sample_every, c.train.ckpt_every = 500, 5000, 5000
     c.eval.num_samples = 10_000
     return c
+
+
+def get_config():
+    return celeba_config(128)

@@ -79,19 +79,14 @@ class ProgressiveGenerator(nn.Module):
         h = norm(leaky_relu(h.reshape(z.shape[0], 4, 4, ch[0])))
         h = norm(leaky_relu(conv(ch[0], "conv0")(h)))
         hs = [h]
-        for lv in range(1, level + 1):
+        initializing = self.is_initializing()     # every level's layers exist from the start
+        for lv in range(1, len(ch) if initializing else level + 1):
             h = upsample2x(h)
             h = norm(leaky_relu(conv(ch[lv], f"block{lv}_conv0")(h)))
             h = norm(leaky_relu(conv(ch[lv], f"block{lv}_conv1")(h)))
             hs.append(h)
         to_rgb = [conv(self.out_channels, f"to_rgb{lv}", k=1, gain=1.0) for lv in range(len(ch))]
-        if self.is_initializing():       # every level's layers exist from the start
-            h_top = h
-            for lv in range(level + 1, len(ch)):
-                h_top = upsample2x(h_top)
-                h_top = norm(leaky_relu(conv(ch[lv], f"block{lv}_conv0")(h_top)))
-                h_top = norm(leaky_relu(conv(ch[lv], f"block{lv}_conv1")(h_top)))
-                hs.append(h_top)
+        if initializing:
             for lv in range(len(ch)):
                 to_rgb[lv](hs[lv])
         new = to_rgb[level](hs[level])
