@@ -68,6 +68,8 @@ def base_config() -> ml_collections.ConfigDict:
         # dcgan D's normalisation: batch | layer | none (a WGAN-GP critic must not use batch)
         d_norm="batch",
         spectral_norm=False,    # spectral normalisation of every layer of D (mlp, dcgan)
+        mbstd_group=0,          # > 0: minibatch standard deviation before D's output layer
+                                # (PGGAN's, groups of this many examples; mlp, dcgan)
         norm="batch",           # unet, resnet, patchgan: batch | instance | none
         patch=70,               # patchgan: receptive field 1 | 16 | 34 | 70 | 142 | 286
         dropout=0.5,            # unet: dropout rate of the first three decoder blocks (G's noise)

@@ -46,3 +46,9 @@ class TrainingInterrupted(Exception):
                  "resume from it") if step else \
             "before its first checkpoint; run the same command again to start it"
         super().__init__(f"{signal_name}: training stopped {where}")
+
+
+# SIGINT/SIGTERM names caught by the command line (`gan_jax.train.__main__`) before training
+# began; the trainer's stop flag starts from them, so a stop during start-up exits 130/143
+# like any other stop instead of killing the process half-started.
+EARLY_SIGNALS = []

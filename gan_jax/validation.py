@@ -80,12 +80,32 @@ def problems(config) -> list:
              "every hidden width must be >= 1")
     for key in ("g_width", "d_width"):
         need(getattr(m, key) >= 1, f"model.{key}", getattr(m, key), "must be >= 1")
+    need(isinstance(m.mbstd_group, int) and m.mbstd_group >= 0, "model.mbstd_group",
+         m.mbstd_group, "must be a whole number >= 0 (0: off; PGGAN: 4)")
     need(isinstance(m.res_blocks, int) and m.res_blocks >= 0, "model.res_blocks", m.res_blocks,
          "must be a whole number >= 0 (the paper: 6 for 128 px, 9 for 256 px)")
     if "cyclegan" in config:
         for key in ("lambda_cycle", "lambda_identity", "pool_size"):
             value = config.cyclegan[key]
             need(value >= 0, f"cyclegan.{key}", value, "must be >= 0 (0 turns it off)")
+    if m.mbstd_group and m.arch not in ("mlp", "dcgan"):
+        need(False, "model.mbstd_group", m.mbstd_group,
+             f"applies to the mlp and dcgan discriminators, not model.arch={m.arch!r} "
+             "(PGGAN has progressive.mbstd_group)")
+    if "vanilla" in config:
+        v = config.vanilla
+        if config.gan.family not in ("vanilla", "conditional"):
+            for key, off in (("pack", 1), ("unroll_steps", 0), ("diffaugment", "none")):
+                need(v[key] == off or v[key] == "", f"vanilla.{key}", v[key],
+                     f"applies to the vanilla and conditional families, not gan.family="
+                     f"{config.gan.family!r} (leave it at {off!r})")
+        need(isinstance(v.pack, int) and v.pack >= 1, "vanilla.pack", v.pack,
+             "must be a whole number >= 1 (1: off; PacGAN: 2-4)")
+        need(isinstance(v.unroll_steps, int) and v.unroll_steps >= 0, "vanilla.unroll_steps",
+             v.unroll_steps, "must be a whole number >= 0 (0: off; Metz et al.: 5)")
+        if isinstance(v.pack, int) and v.pack > 1 and t.batch_size % v.pack:
+            need(False, "vanilla.pack", v.pack,
+                 f"must divide train.batch_size={t.batch_size} (samples are packed per device)")
     d = config.data
     need(d.image_size >= 0, "data.image_size", d.image_size, "must be >= 0 (0: the set's own)")
     if d.name == "toy_1d":

@@ -35,7 +35,7 @@ NUM_SAMPLES = 2000
 
 
 def ring_config(steps, name, lr, opt="adam", b2=0.999, d_steps=1, seed=0, spectral_norm=False,
-                **loss):
+                options=None, **loss):
     c = base_config()
     c.seed = seed
     c.data.name = "ring"
@@ -54,6 +54,9 @@ def ring_config(steps, name, lr, opt="adam", b2=0.999, d_steps=1, seed=0, spectr
     t.steps_per_call = min(steps, 500)
     t.num_devices, t.progress = 1, False
     t.log_every = t.sample_every = t.ckpt_every = t.steps_per_call
+    for key, value in (options or {}).items():      # e.g. {"vanilla.pack": 2}
+        section, option = key.split(".")
+        c[section][option] = value
     return c
 
 
@@ -88,6 +91,8 @@ CASES = {
     "hinge_spectral": (2000, dict(name="hinge", spectral_norm=True, lr=1e-3, b2=0.9,
                                   d_steps=5)),
     "non_saturating_r1": (1000, dict(name="non_saturating", r1_gamma=1.0, lr=3e-3)),
+    "pacgan": (1000, dict(name="non_saturating", lr=3e-3, options={"vanilla.pack": 2})),
+    "mbstd": (1000, dict(name="non_saturating", lr=3e-3, options={"model.mbstd_group": 4})),
 }
 PENALTY_METRICS = {"wgan_gp": "gradient_penalty", "non_saturating_r1": "r1_penalty"}
 

@@ -34,7 +34,7 @@ from experiments.configs import dcgan_mnist
 
 
 def get_config():
-    c = dcgan_mnist.get_config()
+    c = dcgan_mnist.cpu_base_config()
     c.gan.family = "conditional"
     c.conditional.conditioning = "concat"
     c.train.ema_decay = 0.995

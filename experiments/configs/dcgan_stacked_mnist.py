@@ -27,7 +27,7 @@ from experiments.configs import dcgan_mnist
 
 
 def get_config():
-    c = dcgan_mnist.get_config()      # the same network, optimiser, batch and write intervals
+    c = dcgan_mnist.cpu_base_config()  # the same network, optimiser, batch and write intervals
     c.data.name = "stacked_mnist"
     c.train.steps = 3000
     c.eval.num_samples = 26_000          # the papers' sample size for the mode statistics

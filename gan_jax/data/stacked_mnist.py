@@ -29,7 +29,7 @@ Departures from the papers, and why:
   2.4 s and reading the train split 2.6 s, and the files take 9.4 MB (images stored as raw
   bytes, then compressed by ArrayRecord). 25,000 train + 5,000 test took 5.8 s to write and
   ~5 s to read the train split, for no new digits. dcgan_stacked_mnist (3,000 steps of 128)
-  sees the train split ~38 times; dcgan_mnist (2,000 steps) sees its 4,500 digits ~57 times.
+  sees the train split ~38 times; dcgan_mnist (4,500 steps) sees its 4,500 digits ~128 times.
 
 Each record: 'image' uint8 (28, 28, 3) as a `tfds.features.Tensor` stored as raw bytes
 (`encoding='bytes'`, decoded with `np.frombuffer`: no TensorFlow to write or read; the default

@@ -29,7 +29,7 @@ from gan_jax.errors import GanJaxError
 from gan_jax.evaluators import EvalPlan
 from gan_jax.evaluators.classes import ClassAccuracy, IntraClassFID
 from gan_jax.evaluators.images import ImageMetrics
-from gan_jax.gans import adversarial
+from gan_jax.gans import adversarial, vanilla
 from gan_jax.gans.spec import GANSpec
 from gan_jax.gans.vanilla import make_vanilla_gan
 
@@ -51,7 +51,8 @@ def make_spec(config, data) -> GANSpec:
                                            conditioning=config.conditional.conditioning)
     adv = adversarial.from_config(config.loss, registry.has_batch_norm(arch, config, "d"))
     spec = make_vanilla_gan(generator, discriminator, config.model.latent_dim, adv,
-                            config.model.latent_distribution, num_classes=k)
+                            config.model.latent_distribution, num_classes=k,
+                            **vanilla.options(config, data))
 
     def pictures(seed):
         return snapshots.ClassGrid(spec, seed)

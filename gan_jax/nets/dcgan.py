@@ -46,6 +46,7 @@ import jax.numpy as jnp
 from gan_jax.errors import GanJaxError
 from gan_jax.nets.layers import (CONDITIONINGS, ConvTranspose2D, StridedConv4x4, check_label,
                                  check_norm, label_input, normalize, spectral, weight_init)
+from gan_jax.nets.progressive_layers import minibatch_stddev
 from gan_jax.ops.choice import CONV_IMPLS, check_impl, resolve_impl  # noqa: F401 (re-exported)
 
 IMAGE_SIZES = (28, 32, 64)
@@ -128,6 +129,7 @@ class DCGANDiscriminator(nn.Module):
     spectral_norm: bool = False         # spectrally normalise every convolution
     num_classes: int = 0                # > 0: conditioned on a class label
     conditioning: str = "concat"        # concat | projection (when conditional)
+    mbstd_group: int = 0                # > 0: minibatch standard deviation before the logit
 
     @nn.compact
     def __call__(self, x, train: bool = True, label=None):
@@ -159,6 +161,8 @@ class DCGANDiscriminator(nn.Module):
                 name = f"bn_{i}" if self.norm == "batch" else f"{self.norm}_norm_{i}"
                 h = normalize(h, self.norm, train, self.axis_name, name)
             h = nn.leaky_relu(h, negative_slope=0.2)
+        if self.mbstd_group:
+            h = minibatch_stddev(h, self.mbstd_group)
         logit_layer = nn.Conv(1, h.shape[1:3], padding="VALID", kernel_init=weight_init,
                               dtype=dtype, name="logit")            # covers the remaining 4x4 (7x7)
         logit = spectral(logit_layer, self.spectral_norm, train)(h).reshape((x.shape[0],))
@@ -186,7 +190,7 @@ def discriminator(config, info, num_classes: int = 0, conditioning: str = "conca
     return DCGANDiscriminator(base_width=m.d_width, conv_impl=m.conv_impl,
                               compute_dtype=m.compute_dtype, norm=m.d_norm,
                               spectral_norm=m.spectral_norm, num_classes=num_classes,
-                              conditioning=conditioning)
+                              conditioning=conditioning, mbstd_group=m.mbstd_group)
 
 
 def has_batch_norm(config, player: str) -> bool:

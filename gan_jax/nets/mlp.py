@@ -25,6 +25,7 @@ import jax.numpy as jnp
 
 from gan_jax.errors import GanJaxError
 from gan_jax.nets.layers import CONDITIONINGS, check_label, label_input, spectral
+from gan_jax.nets.progressive_layers import minibatch_stddev
 
 ACTIVATIONS = {
     "relu": nn.relu,
@@ -88,6 +89,7 @@ class MLPDiscriminator(nn.Module):
     spectral_norm: bool = False    # spectrally normalise every Dense layer
     num_classes: int = 0           # > 0: conditioned on a class label
     conditioning: str = "concat"   # concat (one-hot joined to x) | projection
+    mbstd_group: int = 0           # > 0: minibatch standard deviation before the logit layer
 
     @nn.compact
     def __call__(self, x, train: bool = True, label=None):
@@ -104,6 +106,8 @@ class MLPDiscriminator(nn.Module):
             norm = self.batch_norm and i > 0
             h = spectral(nn.Dense(width, use_bias=not norm), self.spectral_norm, train)(h)
             h = act(_maybe_batch_norm(h, norm, train, self.axis_name))
+        if self.mbstd_group:
+            h = minibatch_stddev(h, self.mbstd_group)
         logit = spectral(nn.Dense(1), self.spectral_norm, train)(h)[:, 0]
         if label is not None and self.conditioning == "projection":
             embed = nn.Embed(self.num_classes, h.shape[-1], name="label_projection")(label)
@@ -126,7 +130,8 @@ def discriminator(config, info, num_classes: int = 0, conditioning: str = "conca
     _float32_only(m)
     return MLPDiscriminator(hidden=tuple(m.d_hidden), activation=m.d_activation,
                             batch_norm=m.d_batch_norm, spectral_norm=m.spectral_norm,
-                            num_classes=num_classes, conditioning=conditioning)
+                            num_classes=num_classes, conditioning=conditioning,
+                            mbstd_group=m.mbstd_group)
 
 
 def _float32_only(m):

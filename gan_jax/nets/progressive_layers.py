@@ -86,20 +86,22 @@ class EqualizedConv(nn.Module):
 
 
 def minibatch_stddev(x, group_size: int = 4, eps: float = 1e-8):
-    """x [N, H, W, C] -> [N, H, W, C + 1]: the last map is, for each group of `group_size`
-    consecutive examples, the mean over (H, W, C) of the features' standard deviation over the
-    group (population std, + eps inside the root). N must be a multiple of the group size
-    (groups of min(group_size, N))."""
-    n, h, w, c = x.shape
+    """x [N, ..., C] -> [N, ..., C + 1]: the new last channel is, for each group of `group_size`
+    consecutive examples, the mean over the feature axes (..., C) of the features' standard
+    deviation over the group (population std, + eps inside the root). Images [N, H, W, C] get a
+    constant map, vectors [N, F] one feature. N must be a multiple of the group size (groups of
+    min(group_size, N)). Used by PGGAN's D and, as `model.mbstd_group`, by the MLP and DCGAN Ds."""
+    n, rest = x.shape[0], x.shape[1:]
     g = min(group_size, n)
     if n % g:
         raise GanJaxError(f"the minibatch standard deviation groups {g} examples, but the "
                           f"(per-device) batch has {n}; use a batch per device that is a "
-                          f"multiple of {g} (or progressive.mbstd_group)")
-    y = x.reshape(n // g, g, h, w, c)
-    std = jnp.sqrt(jnp.var(y, axis=1) + eps)                 # [N/g, H, W, C]
-    per_group = jnp.mean(std, axis=(1, 2, 3))                # [N/g]
-    maps = jnp.broadcast_to(jnp.repeat(per_group, g)[:, None, None, None], (n, h, w, 1))
+                          f"multiple of {g} (or another mbstd_group)")
+    y = x.reshape((n // g, g) + rest)
+    std = jnp.sqrt(jnp.var(y, axis=1) + eps)                 # [N/g, ..., C]
+    per_group = jnp.mean(std, axis=tuple(range(1, std.ndim)))   # [N/g]
+    per_example = jnp.repeat(per_group, g).reshape((n,) + (1,) * len(rest))
+    maps = jnp.broadcast_to(per_example, (n,) + rest[:-1] + (1,))
     return jnp.concatenate([x, maps.astype(x.dtype)], axis=-1)
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import orbax.checkpoint as ocp
 
 from gan_jax.errors import GanJaxError
+from gan_jax.train import processes
 
 
 class Checkpointer:
@@ -74,6 +75,7 @@ class Checkpointer:
             abstract_state = abstract_state(stored)
         target, rebuild = _as_stored(abstract_state, stored)
         _check_matches(stored, target, path)  # before reading any array
+        target = on_this_host(target)
         try:
             restored = self._mgr.restore(step, args=ocp.args.Composite(
                 state=ocp.args.StandardRestore(target), data=ocp.args.JsonRestore()))
@@ -108,7 +110,7 @@ def _leaf_bytes(leaf) -> bytes:
 def digests(tree) -> dict:
     """{'g/params/Dense_0/kernel': BLAKE2b hex digest of its bytes} for every array of `tree`
     (dict or dataclass fields alike; typed PRNG keys by their key data)."""
-    flat = jax.tree_util.tree_flatten_with_path(jax.device_get(tree))[0]
+    flat = jax.tree_util.tree_flatten_with_path(jax.device_get(processes.to_local(tree)))[0]
     return {_path_name(path): hashlib.blake2b(_leaf_bytes(leaf), digest_size=16).hexdigest()
             for path, leaf in flat}
 
@@ -129,6 +131,23 @@ def _as_stored(abstract_state, stored):
     absent = [k for k, v in fields.items() if v is None and k not in stored]
     target = {k: v for k, v in fields.items() if k not in absent}
     return target, lambda tree: type(abstract_state)(**tree, **{k: None for k in absent})
+
+
+def on_this_host(target):
+    """The restore target with every array placed on this process's first device (unless the
+    template already names a sharding). The sharding is part of the restore target, not of the
+    checkpoint: a template without one makes orbax fall back to the saved one, which names the
+    saving run's devices ("Topology mismatch" for a checkpoint saved on 4 devices and read on
+    1). The trainer then places the restored state on the devices it maps."""
+    device = jax.local_devices()[0]
+
+    def place(leaf):
+        if isinstance(leaf, jax.ShapeDtypeStruct) and leaf.sharding is None:
+            return jax.ShapeDtypeStruct(leaf.shape, leaf.dtype,
+                                        sharding=jax.sharding.SingleDeviceSharding(device))
+        return leaf
+
+    return jax.tree.map(place, target)
 
 
 def _corrupt(path, error):

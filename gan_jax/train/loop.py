@@ -18,6 +18,7 @@ What protects a run (docs/design.md, "Reliability"):
   raises TrainingInterrupted (exit codes 130 / 143 on the command line). The same command
   resumes.
 """
+import contextlib
 import os
 import signal
 import sys
@@ -30,8 +31,9 @@ import numpy as np
 from tqdm import tqdm
 
 from gan_jax import registry
-from gan_jax.errors import NonFiniteLossError, TrainingInterrupted
+from gan_jax.errors import EARLY_SIGNALS, NonFiniteLossError, TrainingInterrupted
 from gan_jax.evaluation import Evaluator
+from gan_jax.train import processes
 from gan_jax.train.checkpoint import Checkpointer
 from gan_jax.train.logs import RunLog, write_curves
 from gan_jax.train.optimizers import make_optimizers
@@ -120,9 +122,10 @@ def _all_finite(state):
 def check_finite_state(state, step: int, last_checkpoint):
     """NonFiniteLossError (naming the first non-finite array) unless every trained array of
     `state` is finite."""
-    if bool(_all_finite(state)):
+    if bool(processes.to_local(_all_finite(state))):
         return
-    flat = jax.tree_util.tree_flatten_with_path(jax.device_get(_trained_trees(state)))[0]
+    trees = jax.device_get(processes.to_local(_trained_trees(state)))
+    flat = jax.tree_util.tree_flatten_with_path(trees)[0]
     for path, leaf in flat:
         leaf = np.asarray(leaf)
         if np.issubdtype(leaf.dtype, np.floating) and not np.all(np.isfinite(leaf)):
@@ -156,7 +159,13 @@ class StopFlag:
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
             for s in self.SIGNALS:
-                self._previous[s] = signal.signal(s, self._handle)
+                previous = signal.signal(s, self._handle)
+                if getattr(previous, "records_early_signals", False):   # the CLI's: after
+                    previous = (signal.default_int_handler if s == signal.SIGINT  # training,
+                                else signal.SIG_DFL)                     # Python's defaults
+                self._previous[s] = previous
+        if EARLY_SIGNALS:       # caught by the command line while it was starting up
+            self.signal = EARLY_SIGNALS[0]
         return self
 
     def release(self):
@@ -174,10 +183,12 @@ def train(config, workdir: str, overwrite: bool = False, stop_at=None):
     """Train (or resume) the run of `config` in `workdir`; returns (state, eval results).
     `stop_at` ends this invocation early at that step (with a checkpoint), as an interruption.
     Raises TrainingInterrupted after a SIGINT/SIGTERM (with a checkpoint saved)."""
+    primary = processes.is_primary()    # with several processes only process 0 writes files
     with StopFlag() as stop:        # from here a SIGINT/SIGTERM stops the run cleanly
         data, spec, state, mapper = build_run(config)     # validates the whole config first
-        with WorkdirLock(workdir):
+        with WorkdirLock(workdir) if primary else contextlib.nullcontext():
             check_config(workdir, config, overwrite)
+            processes.barrier("gan_jax: config checked")
             try:
                 ckpt = Checkpointer(os.path.join(workdir, "checkpoints"),
                                     keep=config.train.keep_checkpoints)
@@ -188,24 +199,27 @@ def train(config, workdir: str, overwrite: bool = False, stop_at=None):
                 if latest is not None:
                     state, position = ckpt.restore(jax.eval_shape(lambda: state), latest)
                 state = mapper.put_state(state)
-                write_config(workdir, config)
+                if primary:
+                    write_config(workdir, config)
                 state, results = _run(config, workdir, data, spec, state, mapper, ckpt,
                                       position, latest, stop_at, stop)
             finally:
                 ckpt.wait()
                 ckpt.close()
+                processes.barrier("gan_jax: run finished")
     return state, results
 
 
 def _run(config, workdir, data, spec, state, mapper, ckpt, position, latest, stop_at, stop):
     """The loop of `train`, from `state` (restored from checkpoint `latest`, or None)."""
     t = config.train
-    start = int(state.step)
+    primary = processes.is_primary()
+    start = int(processes.to_local(state.step))
     end = min(t.steps, stop_at) if stop_at else t.steps
-    log = RunLog(workdir, start, tensorboard=t.tensorboard)
-    pictures = spec.snapshots(config.seed)
+    log = RunLog(workdir, start, tensorboard=t.tensorboard) if primary else NoFiles()
+    pictures = spec.snapshots(config.seed) if primary else NoFiles()
     bar = tqdm(total=t.steps, initial=start, unit="step", file=sys.stderr, mininterval=0.5,
-               dynamic_ncols=True, disable=not t.progress)
+               dynamic_ncols=True, disable=not (t.progress and primary))
     pending = []  # [(first_step, device metrics)] dispatched but not yet checked
     last_log = [start, time.perf_counter()]
     saved = [latest]   # the last checkpoint's step
@@ -213,7 +227,7 @@ def _run(config, workdir, data, spec, state, mapper, ckpt, position, latest, sto
 
     def drain():
         for first, metrics in pending:
-            metrics = jax.device_get(metrics)
+            metrics = jax.device_get(processes.to_local(metrics))
             _first_non_finite(metrics, first, saved[0])
             names = metric_order(spec, metrics)
             for i in range(t.steps_per_call):
@@ -236,7 +250,7 @@ def _run(config, workdir, data, spec, state, mapper, ckpt, position, latest, sto
     try:
         step = start
         try:
-            while step < end and stop.signal is None:
+            while step < end and not processes.any_process(stop.signal is not None):
                 batch, next_position = host_batches(data, position, t)
                 state, metrics = mapper(state, batch, step=step)
                 position = next_position
@@ -247,32 +261,50 @@ def _run(config, workdir, data, spec, state, mapper, ckpt, position, latest, sto
                 bar.update(t.steps_per_call)
                 if step % t.sample_every == 0 or step == end:
                     drain()
-                    pictures.write(workdir, step, state.ema_g or state.g, state.d)
+                    pictures.write(workdir, step, *processes.to_local(
+                        (state.ema_g or state.g, state.d)))
                 if step % t.ckpt_every == 0 or step == end:
                     save(step)
-                if config.eval.every and step % config.eval.every == 0 and step < t.steps:
+                if (config.eval.every and step % config.eval.every == 0 and step < t.steps
+                        and primary):
                     drain()
                     evaluator = evaluator or make_evaluator(spec, data, config)
-                    log.write(eval_row(step, evaluator(state.ema_g or state.g)))
+                    log.write(eval_row(step, evaluator(
+                        processes.to_local(state.ema_g or state.g))))
             drain()
-            if stop.signal is not None and step != saved[0] and step > start:
+            stopped = processes.any_process(stop.signal is not None)
+            if stopped and step != saved[0] and step > start:
                 save(step)
         finally:
             bar.close()
             ckpt.wait()        # the last save is complete before the signals are given back
-        if stop.signal is not None:
-            raise TrainingInterrupted(stop.signal, saved[0], workdir)
+        if stopped:
+            raise TrainingInterrupted(stop.signal or "a stop on another process", saved[0],
+                                      workdir)
         stop.release()
-        if step < t.steps:  # stopped early on purpose
+        if step < t.steps or not primary:  # stopped early on purpose; or not the writer
             return state, None
         pictures.finish(workdir)
         evaluator = evaluator or make_evaluator(spec, data, config)
-        results = {"step": int(state.step), "ema": state.ema_g is not None,
-                   **evaluator(state.ema_g or state.g)}
+        results = {"step": step, "ema": state.ema_g is not None,
+                   **evaluator(processes.to_local(state.ema_g or state.g))}
         if config.eval.every and start < t.steps:
-            log.write(eval_row(int(state.step), results))
+            log.write(eval_row(step, results))
     finally:
         log.close()
     write_curves(workdir)
     write_evaluation(workdir, results)
     return state, results
+
+
+class NoFiles:
+    """The run log and picture writer of a process that writes no files (not process 0)."""
+
+    def write(self, *args, **kwargs):
+        return None
+
+    def finish(self, *args, **kwargs):
+        return None
+
+    def close(self):
+        return None

@@ -14,12 +14,20 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from gan_jax.errors import GanJaxError
+from gan_jax.train import processes
 
 MAPPERS = ("pmap", "shard_map")
 
 
 def select_devices(num_devices: int = 0):
-    """The first `num_devices` local devices (0: all)."""
+    """The first `num_devices` local devices (0: all). With several processes
+    (`gan_jax.train.processes`): all global devices, in their global order."""
+    if jax.process_count() > 1:
+        devices = jax.devices()
+        if num_devices not in (0, len(devices)):
+            raise GanJaxError(f"train.num_devices={num_devices}: a run of {jax.process_count()} "
+                              f"processes uses all {len(devices)} global devices; use 0")
+        return devices
     devices = jax.local_devices()
     if num_devices < 0 or num_devices > len(devices):
         raise GanJaxError(f"train.num_devices={num_devices}, but {len(devices)} local devices "
@@ -59,6 +67,13 @@ class DeviceMapper:
                  donate: bool = True, phase_of=None):
         if mapper not in MAPPERS:
             raise GanJaxError(f"unknown train.mapper {mapper!r}; valid: {MAPPERS}")
+        self.processes = len({d.process_index for d in devices})
+        if self.processes > 1 and mapper == "pmap":
+            raise GanJaxError(
+                f"train.mapper='pmap' over the devices of {self.processes} processes: "
+                "pmap(devices=...) averages over one process's devices only (each process's "
+                "copy of the model would drift apart, silently); use "
+                "--config.train.mapper=shard_map, which maps over the global mesh")
         self.fn_per_device = fn
         self.phase_of = phase_of
         self.devices = list(devices)
@@ -111,8 +126,13 @@ class DeviceMapper:
         return mapped
 
     def put_batch(self, batch):
-        """Host arrays [S, k, B, ...] -> the layout the mapped function takes."""
+        """Host arrays [S, k, B, ...] -> the layout the mapped function takes. With several
+        processes: a global array of which this process gives its own devices' rows."""
         n = self.num_devices
+        if self.processes > 1:
+            sharding = NamedSharding(self.mesh, P(None, None, self.axis_name))
+            return jax.tree.map(lambda x: jax.make_array_from_process_local_data(
+                sharding, processes.local_rows(x, 2, n, self.devices), x.shape), batch)
         if self.mapper == "pmap":
             def split(x):
                 s, k, b = x.shape[:3]
@@ -130,6 +150,8 @@ class DeviceMapper:
                     f"devices, but this run maps {self.num_devices}; resume it with "
                     f"train.num_devices={min(sizes)}")
         shardings = _state_prefix(state, self._replicated, self._split)
+        if self.processes > 1:     # every process holds the same host state: replicate it
+            return jax.jit(lambda s: s, out_shardings=shardings)(state)
         return jax.device_put(state, shardings)
 
     def __call__(self, state, batch, step=None):
