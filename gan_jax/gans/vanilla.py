@@ -43,7 +43,7 @@ from gan_jax.gans import adversarial, diffaugment, packing
 from gan_jax.gans.latent import sample_latent
 from gan_jax.gans.spec import GANSpec
 from gan_jax.train.optimizers import make_optimizers
-from gan_jax.train.step import mean_over_devices
+from gan_jax.train.step import d_updates, mean_over_devices
 
 # Keys of D's views of a step's samples (folded into the step's key).
 REAL_VIEW, FAKE_VIEW, G_VIEW = 101, 102, 103
@@ -198,12 +198,7 @@ def unrolled_update(play, game, batch, key, *, unroll: Unroll, d_loss, g_loss,
     on G's minibatch and noise), with the gradient taken through those K updates (the paper's
     full, second-order version). The unrolled D is only G's target: the game keeps the D of the
     ordinary updates. `constraint`: D's weight clipping, applied after each unrolled update too."""
-    d_metrics = {}
-    for i in range(unroll.d_steps):
-        minibatch = jax.tree.map(lambda x, i=i: x[i], batch)
-        game, d_metrics = play("d", game, minibatch, jax.random.fold_in(key, i))
-    minibatch = jax.tree.map(lambda x: x[unroll.d_steps - 1], batch)
-    g_key = jax.random.fold_in(key, unroll.d_steps)
+    game, d_metrics, minibatch, g_key = d_updates(play, game, batch, key, unroll.d_steps)
 
     def unrolled_objective(g_params):
         g_vars = {**game["g"], "params": g_params}

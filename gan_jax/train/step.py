@@ -103,15 +103,22 @@ def make_play(spec, txs, axis_name: str = "batch"):
     return play
 
 
-def alternating_update(play, game, batch, key, d_steps: int = 1):
-    """Algorithm 1: d_steps D updates (minibatch i, key fold_in(key, i)), then one G update
-    (the last minibatch, key fold_in(key, d_steps))."""
+def d_updates(play, game, batch, key, d_steps: int = 1):
+    """Algorithm 1's inner loop: d_steps D updates (minibatch i, key fold_in(key, i)). Returns
+    (game, D's last metrics, G's minibatch: the last one, G's key: fold_in(key, d_steps))."""
     d_metrics = {}
     for i in range(d_steps):
         minibatch = jax.tree.map(lambda x, i=i: x[i], batch)
         game, d_metrics = play("d", game, minibatch, jax.random.fold_in(key, i))
     minibatch = jax.tree.map(lambda x: x[d_steps - 1], batch)
-    game, g_metrics = play("g", game, minibatch, jax.random.fold_in(key, d_steps))
+    return game, d_metrics, minibatch, jax.random.fold_in(key, d_steps)
+
+
+def alternating_update(play, game, batch, key, d_steps: int = 1):
+    """Algorithm 1: d_steps D updates (`d_updates`), then one G update (the last minibatch,
+    key fold_in(key, d_steps))."""
+    game, d_metrics, minibatch, g_key = d_updates(play, game, batch, key, d_steps)
+    game, g_metrics = play("g", game, minibatch, g_key)
     return game, {**d_metrics, **g_metrics}
 
 

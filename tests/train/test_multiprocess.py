@@ -147,14 +147,20 @@ def test_pmap_over_several_processes_is_refused(tmp_path, data_dir):
         tmp_path / "run" / "checkpoints")
 
 
+def wait_for_checkpoint(workdir, step: int, timeout: float = 120):
+    """Wait until the running workers have written the checkpoint of `step`."""
+    deadline = time.time() + timeout
+    while time.time() < deadline and not (workdir / "checkpoints" / str(step)).exists():
+        time.sleep(0.5)
+    assert (workdir / "checkpoints" / str(step)).exists(), f"no checkpoint within {timeout} s"
+
+
 def test_a_signal_to_one_process_stops_both_at_one_checkpoint(tmp_path, data_dir):
     args = [a for a in TOY if "train.steps=" not in a] + ["--config.train.steps=100000"]
     workdir = tmp_path / "run"
     workers = start(workdir, args, 2, 2)
     try:
-        deadline = time.time() + 120
-        while time.time() < deadline and not (workdir / "checkpoints" / "20").exists():
-            time.sleep(0.5)
+        wait_for_checkpoint(workdir, 20)
         workers[1].send_signal(signal.SIGTERM)
         codes, outs = finish(workers, timeout=120)
     finally:
@@ -174,10 +180,7 @@ def test_killed_worker_stops_the_other_and_keeps_the_last_checkpoint(tmp_path, d
     workdir = tmp_path / "run"
     workers = start(workdir, args, 2, 2)
     try:
-        deadline = time.time() + 120
-        while time.time() < deadline and not (workdir / "checkpoints" / "20").exists():
-            time.sleep(0.5)
-        assert (workdir / "checkpoints" / "20").exists(), "no checkpoint within 120 s"
+        wait_for_checkpoint(workdir, 20)
         workers[1].send_signal(signal.SIGKILL)
         killed_at = time.time()
         code = workers[0].wait(timeout=90)            # no hang: it exits on its own
