@@ -44,6 +44,11 @@ def base_config() -> ml_collections.ConfigDict:
         data_dir="",            # tfds data_dir ('' = $GAN_JAX_DATA_DIR or ~/tensorflow_datasets)
         image_size=0,           # > 0: centre-crop images square and resize them to this side
         augment="none",         # none | flip | jitter (per example, keyed; gan_jax.data.augment)
+        streaming=False,        # image sets: read each batch's rows from the prepared files by
+                                # random access (flat memory; gan_jax.data.records) instead of
+                                # loading the split; the same batches either way
+        read_workers=0,         # streaming: > 0 reads the next calls' batches ahead in this
+                                # many worker processes (gan_jax.data.prefetch)
         path="",                # paired_folder: the folder of train/ val/ test/ A|B images;
                                 # unpaired_folder: the folder of trainA/ trainB/ testA/ testB/
         variant="",             # cycle_gan: the tfds config (horse2zebra, apple2orange, ...)

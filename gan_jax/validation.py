@@ -108,6 +108,16 @@ def problems(config) -> list:
                  f"must divide train.batch_size={t.batch_size} (samples are packed per device)")
     d = config.data
     need(d.image_size >= 0, "data.image_size", d.image_size, "must be >= 0 (0: the set's own)")
+    need(d.read_workers >= 0, "data.read_workers", d.read_workers, "must be >= 0 (0: read in "
+         "the training process)")
+    if d.read_workers:
+        need(d.streaming, "data.read_workers", d.read_workers,
+             "applies to streamed data: set data.streaming=True too (or leave it at 0)")
+    if d.get("streaming", False):
+        from gan_jax.data.catalog import IMAGE_DATASETS
+        need(d.name in IMAGE_DATASETS and d.name != "photo_crops", "data.streaming", True,
+             f"streams the image sets ({', '.join(n for n in IMAGE_DATASETS if n != 'photo_crops')}"
+             f"), not {d.name!r}, which is read whole")
     if d.name == "toy_1d":
         need(d.std > 0, "data.std", d.std, "must be > 0")
         need(d.separation >= 0, "data.separation", d.separation, "must be >= 0")

@@ -221,6 +221,27 @@ def _read_all(source: Sequence[dict], image_size: Optional[int] = None
     return images, labels
 
 
+def open_source(name: str, split: str = "train", data_dir: Optional[PathLike] = None):
+    """The tfds data source (random access, `len`, `__getitems__`) of one split of an image set
+    of the catalog, preparing the offline sets on first use; GanJaxError with the fix if the set
+    is missing or the split bad. Reads no record."""
+    _check_name(name)
+    _check_split(name, split)
+    root = _resolve_data_dir(data_dir)
+    if name == PHOTO_CROPS:
+        raise GanJaxError(f"{name!r} is built from the 'photo' field of {skimage_photos.NAME}; "
+                          "it is read whole (load_images), not streamed")
+    if name in OFFLINE_BUILDERS:
+        version_dir = prepare_offline(name, root)
+        builder = tfds.builder_from_directory(os.fspath(version_dir))
+    else:
+        builder = _standard_builder(name, root)
+    try:
+        return builder.as_data_source(split=split)
+    except ValueError as err:          # malformed split slice
+        raise GanJaxError(f"bad split {split!r} for {name!r}: {err}") from None
+
+
 def load_images(name: str, split: str = "train", data_dir: Optional[PathLike] = None,
                 image_size: Optional[int] = None) -> Tuple[np.ndarray, Optional[np.ndarray]]:
     """All images and labels of one split: (uint8 [N, H, W, C], int32 [N]), in on-disk order.
@@ -232,28 +253,18 @@ def load_images(name: str, split: str = "train", data_dir: Optional[PathLike] = 
     sets must already be prepared there as ArrayRecord files, else GanJaxError says how.
     `split` is a split name or a tfds split expression ('train[:1000]', 'train+test').
     `data_dir` defaults to `default_data_dir()`. Never imports TensorFlow, never touches the
-    network.
+    network. (`gan_jax.data.records` reads the same source by random access instead.)
     """
-    _check_name(name)
-    _check_split(name, split)
-    root = _resolve_data_dir(data_dir)
     if name == PHOTO_CROPS:            # the 'photo' field of skimage_photos (no labels)
-        photos = load_records(skimage_photos.NAME, split, root)["photo"]
+        _check_split(name, split)
+        photos = load_records(skimage_photos.NAME, split, _resolve_data_dir(data_dir))["photo"]
         return (crop_and_resize(photos, image_size) if image_size else photos), None
-    if name in OFFLINE_BUILDERS:
-        version_dir = prepare_offline(name, root)
-        builder = tfds.builder_from_directory(os.fspath(version_dir))
-    else:
-        builder = _standard_builder(name, root)
+    source = open_source(name, split, data_dir)
     try:
-        source = builder.as_data_source(split=split)
-        images, labels = _read_all(source, image_size)
+        return _read_all(source, image_size)
     except ImportError as err:         # Image decoding needs Pillow (or OpenCV)
         raise GanJaxError(
             f"decoding {name!r} images needs Pillow: `pip install pillow` ({err})") from None
-    except ValueError as err:          # malformed split slice
-        raise GanJaxError(f"bad split {split!r} for {name!r}: {err}") from None
-    return images, labels
 
 
 def load_records(name: str, split: str, data_dir: Optional[PathLike] = None) -> Dict[str, np.ndarray]:

@@ -37,6 +37,17 @@ def make_stream(config):
         sets = load_unpaired(config, "train")
         return UnpairedStream(sets["a"], sets["b"], seed=config.seed, name=info.name,
                               augment=get_augment(config.data.augment))
+    if config.data.streaming:
+        from gan_jax.data.records import open_images
+        table = open_images(config.data.name, "train", config.data.data_dir or None,
+                            config.data.image_size or None)
+        stream = ImageStream.from_records(table, seed=config.seed, name=info.name,
+                                          augment=get_augment(config.data.augment),
+                                          num_classes=info.num_classes)
+        if config.data.read_workers:
+            from gan_jax.data.prefetch import Prefetched
+            return Prefetched(stream, config.data.read_workers)
+        return stream
     images, labels = load_split(config, "train")
     return ImageStream(images, labels, seed=config.seed, augment=get_augment(config.data.augment),
                        name=info.name, num_classes=info.num_classes)

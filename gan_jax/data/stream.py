@@ -14,15 +14,19 @@ images. `transform(batch, key)` runs on device inside the compiled step: uint8 -
 Constructors: `ImageStream(images, labels)` (labelled or not), `PairedStream(a, b)` (example i
 of A goes with example i of B: Pix2Pix), `UnpairedStream(a, b)` (A and B shuffled independently:
 CycleGAN), `ToyStream(distribution)` (sampled on device from each example's index).
+`ImageStream.from_records(table)` is the same stream as `ImageStream(images, labels)` read from
+the prepared files by random access (`data.streaming`, `gan_jax.data.records`): nothing is held
+in memory, and `batches(..., rows=...)` reads only the rows a process feeds to its devices.
 """
 import functools
-from typing import Callable, Dict, Optional, Sequence
+from typing import Callable, Dict, Mapping, Optional, Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from gan_jax.data.catalog import DataInfo
+from gan_jax.data.records import ArrayTable
 from gan_jax.errors import GanJaxError
 
 Augment = Callable[[Dict[str, jax.Array], jax.Array], Dict[str, jax.Array]]
@@ -40,9 +44,12 @@ def check_images(images, what: str = "training images") -> np.ndarray:
     return images
 
 
-def _items(position: int, count: int, batch_size: int, n: int, permutation):
-    """(example numbers e [count * B], item numbers perm_{e // n}[e mod n])."""
-    e = position + np.arange(count * batch_size, dtype=np.int64)
+def _items(position: int, count: int, batch_size: int, n: int, permutation, rows=None):
+    """(example numbers e [count, R], item numbers perm_{e // n}[e mod n] [count, R]) of the
+    batches' rows `rows` (default: all B rows)."""
+    e = position + np.arange(count * batch_size, dtype=np.int64).reshape(count, batch_size)
+    if rows is not None:
+        e = e[:, np.asarray(rows)]
     items = np.empty_like(e)
     for epoch in np.unique(e // n):
         sel = e // n == epoch
@@ -50,33 +57,35 @@ def _items(position: int, count: int, batch_size: int, n: int, permutation):
     return e, items
 
 
-def _index(e, count: int, batch_size: int):
-    return (e % 2**31).astype(np.int32).reshape(count, batch_size)
+def _index(e):
+    return (e % 2**31).astype(np.int32)
 
 
 class ArrayStream:
-    """Examples drawn together from arrays of equal length: `arrays[name][item]` for every name.
+    """Examples drawn together from a table of equal-length fields: `table.take(items)`, where
+    `table` is a dict of numpy arrays (in memory) or a `gan_jax.data.records` table (e.g. read
+    from the prepared files by random access).
 
     `image_fields` are uint8 images, converted to [-1, 1] and augmented by `transform`; the
     other fields (labels) pass through. `stream_id` separates the permutations of streams that
     share a seed (UnpairedStream)."""
     kind = "image"
 
-    def __init__(self, arrays: Dict[str, np.ndarray], seed: int = 0,
+    def __init__(self, arrays, seed: int = 0,
                  image_fields: Sequence[str] = ("x",), augment: Optional[Augment] = None,
                  name: str = "images", num_classes: int = 0, stream_id: Optional[int] = None):
-        lengths = {k: len(v) for k, v in arrays.items()}
-        if len(set(lengths.values())) != 1:
-            raise GanJaxError(f"the arrays of one stream must have equal lengths, got {lengths}")
-        for k in image_fields:
-            check_images(arrays[k], f"training images {k!r}")
-        self.arrays = arrays
+        if isinstance(arrays, Mapping):
+            self.table = ArrayTable(arrays)
+            for k in image_fields:
+                check_images(arrays[k], f"training images {k!r}")
+        else:                   # a table of records decodes its images as uint8 [H, W, C]
+            self.table = arrays
         self.seed = seed
         self.image_fields = tuple(image_fields)
         self.augment = augment
         self.stream_id = stream_id
-        self.size = next(iter(lengths.values()))
-        shapes = tuple((k, tuple(arrays[k].shape[1:])) for k in self.image_fields)
+        self.size = len(self.table)
+        shapes = tuple((k, self.table.shapes[k]) for k in self.image_fields)
         distinct = len({s for _, s in shapes}) > 1
         self.info = DataInfo(name, "image" if len(shapes) == 1 else "paired", shapes[-1][1],
                              num_classes=num_classes, fields=self.image_fields,
@@ -91,12 +100,14 @@ class ArrayStream:
         seed = [self.seed, epoch] if self.stream_id is None else [self.seed, self.stream_id, epoch]
         return np.random.default_rng(seed).permutation(self.size)
 
-    def batches(self, position: int, count: int, batch_size: int) -> dict:
-        """`count` consecutive batches from example `position` on, stacked: [count, B, ...]."""
-        e, items = _items(position, count, batch_size, self.size, self._permutation)
-        out = {"index": _index(e, count, batch_size)}
-        for k, v in self.arrays.items():
-            out[k] = v[items].reshape((count, batch_size) + v.shape[1:])
+    def batches(self, position: int, count: int, batch_size: int, rows=None) -> dict:
+        """`count` consecutive batches from example `position` on, stacked: [count, B, ...];
+        with `rows` (indices into B) only those rows of each batch, [count, len(rows), ...]:
+        only their examples are read (a process of a multi-process run reads its own)."""
+        e, items = _items(position, count, batch_size, self.size, self._permutation, rows)
+        out = {"index": _index(e)}
+        for k, v in self.table.take(items.reshape(-1)).items():
+            out[k] = v.reshape(e.shape + v.shape[1:])
         return out
 
     def transform(self, batch, key=None):
@@ -137,6 +148,17 @@ class ImageStream(ArrayStream):
         self.images = images
         self.labels = arrays.get("label")
 
+    @classmethod
+    def from_records(cls, table, seed: int = 0, augment: Optional[Augment] = None,
+                     name: str = "images", num_classes: int = 0) -> "ImageStream":
+        """The same stream (same permutations, same batches) read from a table of records
+        ({'x', 'label'?}, `gan_jax.data.records`) instead of arrays in memory. `images` and
+        `labels` are None: nothing is held."""
+        stream = cls.__new__(cls)
+        ArrayStream.__init__(stream, table, seed, ("x",), augment, name, num_classes)
+        stream.images = stream.labels = None
+        return stream
+
 
 class PairedStream(ArrayStream):
     """Aligned pairs (example i of A belongs with example i of B): batches `{'index', 'a', 'b'}`,
@@ -167,9 +189,9 @@ class UnpairedStream:
     def example_shape(self):
         return self.info.example_shape
 
-    def batches(self, position: int, count: int, batch_size: int) -> dict:
-        a = self.a.batches(position, count, batch_size)
-        return {**a, "b": self.b.batches(position, count, batch_size)["b"]}
+    def batches(self, position: int, count: int, batch_size: int, rows=None) -> dict:
+        a = self.a.batches(position, count, batch_size, rows)
+        return {**a, "b": self.b.batches(position, count, batch_size, rows)["b"]}
 
     def transform(self, batch, key=None):
         out = dict(batch)
@@ -196,9 +218,9 @@ class ToyStream:
     def example_shape(self):
         return self.info.example_shape
 
-    def batches(self, position: int, count: int, batch_size: int) -> dict:
-        e = position + np.arange(count * batch_size, dtype=np.int64)
-        return {"index": _index(e, count, batch_size)}
+    def batches(self, position: int, count: int, batch_size: int, rows=None) -> dict:
+        e = position + np.arange(count * batch_size, dtype=np.int64).reshape(count, batch_size)
+        return {"index": _index(e if rows is None else e[:, np.asarray(rows)])}
 
     def transform(self, batch, key=None):
         del key  # the toy's examples depend on their index and the data's key only

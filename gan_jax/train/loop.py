@@ -45,10 +45,11 @@ from gan_jax.train.workdir import (WorkdirLock, check_config, unwritable, write_
 from gan_jax.validation import validate_config
 
 
-def host_batches(data, position: int, t):
-    """Global batches for one call, [steps_per_call, d_steps, B, ...], and the new position."""
+def host_batches(data, position: int, t, rows=None):
+    """Global batches for one call, [steps_per_call, d_steps, B, ...] (with `rows`, only those
+    rows of B: a process's own), and the new position."""
     count = t.steps_per_call * t.d_steps
-    batch = data.batches(position, count, t.batch_size)
+    batch = data.batches(position, count, t.batch_size, rows)
     batch = {k: v.reshape((t.steps_per_call, t.d_steps) + v.shape[1:]) for k, v in batch.items()}
     return batch, position + count * t.batch_size
 
@@ -206,6 +207,8 @@ def train(config, workdir: str, overwrite: bool = False, stop_at=None):
             finally:
                 ckpt.wait()
                 ckpt.close()
+                if hasattr(data, "close"):      # read-ahead workers (data.read_workers)
+                    data.close()
                 processes.barrier("gan_jax: run finished")
     return state, results
 
@@ -224,6 +227,7 @@ def _run(config, workdir, data, spec, state, mapper, ckpt, position, latest, sto
     last_log = [start, time.perf_counter()]
     saved = [latest]   # the last checkpoint's step
     evaluator = None  # built on first use: periodic evaluations share its compiles and features
+    rows = mapper.rows(t.batch_size)  # the global batch's rows this process reads (None: all)
 
     def drain():
         for first, metrics in pending:
@@ -251,8 +255,8 @@ def _run(config, workdir, data, spec, state, mapper, ckpt, position, latest, sto
         step = start
         try:
             while step < end and not processes.any_process(stop.signal is not None):
-                batch, next_position = host_batches(data, position, t)
-                state, metrics = mapper(state, batch, step=step)
+                batch, next_position = host_batches(data, position, t, rows)
+                state, metrics = mapper(state, batch, step=step, batch_size=t.batch_size)
                 position = next_position
                 if pending:  # the previous call's metrics, now that this one is dispatched
                     drain()

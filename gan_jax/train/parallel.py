@@ -125,14 +125,29 @@ class DeviceMapper:
         self._compiled[phase, has_extra] = mapped
         return mapped
 
-    def put_batch(self, batch):
+    def rows(self, batch_size: int):
+        """The rows of a global batch of `batch_size` that this process feeds (its devices'
+        blocks, in order), or None when it feeds them all (one process)."""
+        if self.processes == 1:
+            return None
+        return processes.local_rows(np.arange(batch_size), 0, self.num_devices, self.devices)
+
+    def put_batch(self, batch, batch_size=None):
         """Host arrays [S, k, B, ...] -> the layout the mapped function takes. With several
-        processes: a global array of which this process gives its own devices' rows."""
+        processes: a global array of which this process gives its own devices' rows; with
+        `batch_size` (the global B) the host arrays hold only those rows (`rows(batch_size)`),
+        else the whole global batch."""
         n = self.num_devices
         if self.processes > 1:
             sharding = NamedSharding(self.mesh, P(None, None, self.axis_name))
-            return jax.tree.map(lambda x: jax.make_array_from_process_local_data(
-                sharding, processes.local_rows(x, 2, n, self.devices), x.shape), batch)
+
+            def global_array(x):
+                if batch_size is None:
+                    shape, x = x.shape, processes.local_rows(x, 2, n, self.devices)
+                else:
+                    shape = x.shape[:2] + (batch_size,) + x.shape[3:]
+                return jax.make_array_from_process_local_data(sharding, x, shape)
+            return jax.tree.map(global_array, batch)
         if self.mapper == "pmap":
             def split(x):
                 s, k, b = x.shape[:3]
@@ -154,11 +169,13 @@ class DeviceMapper:
             return jax.jit(lambda s: s, out_shardings=shardings)(state)
         return jax.device_put(state, shardings)
 
-    def __call__(self, state, batch, step=None):
+    def __call__(self, state, batch, step=None, batch_size=None):
+        """One call: `batch` is the global batch, or with `batch_size` this process's rows of
+        it (`put_batch`)."""
         phase = None
         if self.phase_of is not None:
             if step is None:
                 raise GanJaxError("this family's step depends on its phase: call the mapper "
                                   "with the step the call starts at (step=...)")
             phase = self.phase_of(int(step))
-        return self._build(state, phase)(state, self.put_batch(batch))
+        return self._build(state, phase)(state, self.put_batch(batch, batch_size))

@@ -20,7 +20,8 @@ from gan_jax.errors import GanJaxError
 # Keys that may change between a run and its resumption.
 RESUMABLE_KEYS = ("train.steps", "train.log_every", "train.sample_every", "train.ckpt_every",
                   "train.keep_checkpoints", "train.progress", "train.tensorboard",
-                  "optim.g.lr", "optim.d.lr")
+                  "optim.g.lr", "optim.d.lr",
+                  "data.streaming", "data.read_workers")  # the same batches, read otherwise
 RESUMABLE_PREFIXES = ("eval.",)
 LOCK_NAME = ".lock"
 SAME_EVALUATION = ("step", "ema", "num_samples")

@@ -1,6 +1,7 @@
 """Multi-process training (`jax.distributed`, several processes on 127.0.0.1 with 2 CPU devices
 each; the conftest's device flags removed for the children): 2 processes x 2 devices equal 1
-process x 4 devices, bit-identical when repeated; a checkpoint of 2 processes resumes in 1;
+process x 4 devices, bit-identical when repeated (and when each process streams its own rows
+from the files); a checkpoint of 2 processes resumes in 1;
 pmap over several processes is refused; a killed worker makes the other exit, not hang, and the
 last checkpoint stays intact.
 """
@@ -135,6 +136,10 @@ def test_mlp_gan_two_processes_equal_one(tmp_path, data_dir):
     train(tmp_path / "1x4", MLP, 1, 4)
     assert max_relative(trained(tmp_path / "2x2"), trained(tmp_path / "1x4")) < 1e-5
     assert (tmp_path / "2x2" / "eval.json").exists()
+    # Streamed, each process reads its own rows from the files: the same run, bit for bit.
+    train(tmp_path / "2x2_streamed", MLP + ["--config.data.streaming=True"], 2, 2)
+    assert all(np.array_equal(x, y) for x, y in zip(trained(tmp_path / "2x2_streamed"),
+                                                    trained(tmp_path / "2x2")))
 
 
 def test_pmap_over_several_processes_is_refused(tmp_path, data_dir):
