@@ -33,6 +33,17 @@ DA = {"vanilla.diffaugment": "translation,cutout"}
 DA_COLOR = {"vanilla.diffaugment": "color,translation,cutout"}
 R1 = {"model.d_norm": "layer", "loss.r1_gamma": 1.0}
 WIDE = {"model.g_width": 64, "model.d_width": 64}
+EMA995 = {"train.ema_decay": 0.995, "train.ema_rampup": 0.05}
+NO_BN = {"model.d_norm": "none"}
+SN_HINGE = {"model.d_norm": "none", "model.spectral_norm": True, "loss.name": "hinge"}
+TTUR = {"optim.d.lr": 4e-4, "optim.g.lr": 1e-4}
+
+
+def clusters(k: int) -> dict:
+    """Cluster-conditioned (dcgan_mnist_clusters): the conditional family on data.pseudo_labels."""
+    return {"gan.family": "conditional", "data.pseudo_labels": k}
+
+
 # name -> (what it is, config overrides)
 VARIANTS = {
     "base": ("the shipped config before issue 16 (widths 32, 2,000 steps)", {}),
@@ -44,6 +55,15 @@ VARIANTS = {
               {**DA, **R1, **EMA}),
     "wide": ("+ widths 64, EMA (the shipped recipe)", {**WIDE, **EMA}),
     "da_wide": ("+ DiffAugment translation,cutout, widths 64, EMA", {**DA, **WIDE, **EMA}),
+    "ema995": ("+ EMA of G (0.995, cdcgan_mnist's)", EMA995),
+    "nobn": ("+ D without BatchNorm, EMA 0.995", {**NO_BN, **EMA995}),
+    "sn_hinge": ("+ hinge loss, spectral norm in D (no BatchNorm), EMA 0.995",
+                 {**SN_HINGE, **EMA995}),
+    "ttur": ("+ TTUR (D lr 4e-4, G lr 1e-4), EMA 0.995", {**TTUR, **EMA995}),
+    "clusters10": ("+ conditioned on 10 k-means clusters of the pixels (no labels), EMA 0.995",
+                   {**clusters(10), **EMA995}),
+    "clusters20": ("+ conditioned on 20 k-means clusters of the pixels (no labels), EMA 0.995",
+                   {**clusters(20), **EMA995}),
 }
 
 

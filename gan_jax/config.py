@@ -47,6 +47,9 @@ def base_config() -> ml_collections.ConfigDict:
         streaming=False,        # image sets: read each batch's rows from the prepared files by
                                 # random access (flat memory; gan_jax.data.records) instead of
                                 # loading the split; the same batches either way
+        pseudo_labels=0,        # > 0: labels are k-means clusters of the training pixels (no
+                                # class label used; gan_jax.data.clusters), for the conditional
+                                # family: a cluster-conditioned GAN
         read_workers=0,         # streaming: > 0 reads the next calls' batches ahead in this
                                 # many worker processes (gan_jax.data.prefetch)
         path="",                # paired_folder: the folder of train/ val/ test/ A|B images;

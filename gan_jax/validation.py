@@ -113,6 +113,17 @@ def problems(config) -> list:
     if d.read_workers:
         need(d.streaming, "data.read_workers", d.read_workers,
              "applies to streamed data: set data.streaming=True too (or leave it at 0)")
+    need(d.pseudo_labels >= 0, "data.pseudo_labels", d.pseudo_labels,
+         "must be >= 0 (0: off; K: the k-means clusters of the training pixels as K labels)")
+    if d.pseudo_labels:
+        from gan_jax.data.catalog import IMAGE_DATASETS
+        need(d.name in IMAGE_DATASETS, "data.pseudo_labels", d.pseudo_labels,
+             f"clusters the image sets, not {d.name!r}")
+        need(not d.streaming, "data.pseudo_labels", d.pseudo_labels,
+             "clusters a split held in memory: leave data.streaming off")
+        need(config.gan.family == "conditional", "data.pseudo_labels", d.pseudo_labels,
+             f"conditions the conditional family on the clusters; gan.family="
+             f"{config.gan.family!r} would ignore them (set gan.family=conditional)")
     if d.get("streaming", False):
         from gan_jax.data.catalog import IMAGE_DATASETS
         need(d.name in IMAGE_DATASETS and d.name != "photo_crops", "data.streaming", True,

@@ -12,6 +12,7 @@ from experiments import dcgan_mnist_overfitting as overfitting
 from gan_jax.config import CONFIG_DIR, load_experiment
 from gan_jax.gans import diffaugment
 from gan_jax.train.loop import train
+from gan_jax.validation import validate_config
 
 
 def test_chunk_size_divides_n():
@@ -65,9 +66,15 @@ def test_ablation_variants_are_valid_configs():
     for name in ablations.VARIANTS:
         settings = ablations.overrides(name, 100, 50, 25)
         assert settings["train.steps"] == 100 and settings["eval.every"] == 50
+        config = base.copy_and_resolve_references()
         for key, value in settings.items():
-            section, field = key.split(".")
-            assert field in base[section], key
+            *path, field = key.split(".")
+            section = config
+            for part in path:
+                section = section[part]
+            assert field in section, key
+            section[field] = value
+        validate_config(config)            # every variant is a config the trainer accepts
         diffaugment.parse_policy(settings.get("vanilla.diffaugment", "none"))
         command = ablations.train_command("W", settings)
         assert "--config=dcgan_mnist" in command and "--workdir=W" in command

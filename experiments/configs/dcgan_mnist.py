@@ -15,7 +15,9 @@ cores shared with other jobs (load 4-7), one seed, 10,000 samples on the shipped
 - this config: MNIST FID 111.2 (G itself 115.9), MNIST score 7.18, precision 0.57, recall 0.82,
   all 10 classes; the EMA's FID 189, 139, 124, 115 at steps 1,000-4,000, and 105.0 at 5,000
   (still falling). The grid (docs/dcgan_mnist_samples.png) is mostly recognisable digits, some
-  still broken. The issue's goal, FID <= 30, is NOT met.
+  still broken. The issue's goal, FID <= 30, is NOT met by this plain DCGAN; it is by
+  dcgan_mnist_clusters.py (the same network conditioned on k-means clusters of the pixels, no
+  labels used): FID 23.0 in 9 min.
 - before (`cpu_base_config`: widths 32, 2,000 steps, no EMA): FID 150.6, broken strokes; the
   same for 6,000 steps: 126.1. D overfits more and more (held-out real digits called real
   85 % of the time at step 2,000, 63 % at 6,000, training digits 93 % and 84 %) while FID still

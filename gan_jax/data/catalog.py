@@ -147,4 +147,5 @@ def data_info(config) -> DataInfo:
     h, w, ch = IMAGE_SHAPES[c.name]
     if c.image_size:
         h = w = int(c.image_size)
-    return DataInfo(c.name, "image", (h, w, ch), num_classes=NUM_CLASSES[c.name])
+    classes = int(c.get("pseudo_labels", 0)) or NUM_CLASSES[c.name]
+    return DataInfo(c.name, "image", (h, w, ch), num_classes=classes)

@@ -5,6 +5,7 @@ directly). `data_info` needs nothing on disk; `make_stream`, `load_split` (image
 data) read the data set (preparing the offline ones on first use, never downloading);
 `load_unpaired` the two domains of unpaired data.
 """
+import functools
 from typing import Optional, Tuple
 
 import jax.numpy as jnp
@@ -65,7 +66,22 @@ def load_split(config, split: str) -> Tuple[np.ndarray, Optional[np.ndarray]]:
         raise GanJaxError(f"{c.name!r} holds image pairs: read them with load_pairs")
     if c.name in UNPAIRED_DATASETS:
         raise GanJaxError(f"{c.name!r} holds two image domains: read them with load_unpaired")
-    return load_images(c.name, split, c.data_dir or None, image_size=c.image_size or None)
+    images, labels = load_images(c.name, split, c.data_dir or None,
+                                 image_size=c.image_size or None)
+    if c.get("pseudo_labels", 0):       # the clusters of the training pixels replace labels
+        from gan_jax.data.clusters import pseudo_labels
+        labels = pseudo_labels(images, _cluster_centres(c.name, c.data_dir or None,
+                                                        c.image_size or None,
+                                                        int(c.pseudo_labels), int(config.seed)))
+    return images, labels
+
+
+@functools.lru_cache(maxsize=4)
+def _cluster_centres(name, data_dir, image_size, k, seed):
+    """The k-means centres of the train split's pixels (`data.pseudo_labels`), computed once."""
+    from gan_jax.data.clusters import cluster_images
+    from gan_jax.data.images import load_images
+    return cluster_images(load_images(name, "train", data_dir, image_size=image_size)[0], k, seed)
 
 
 def example_batch(info: DataInfo, n: int = 2) -> dict:
