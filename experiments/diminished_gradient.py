@@ -313,7 +313,7 @@ def draw(runs, path):
         draw_gradients(ax, [r for r in runs if r["head_start"] == head_start])
     draw_d(axes[1, 2], runs)
     fig.tight_layout()
-    return compact_png(viz._save_figure(fig, path))
+    return viz.compact_png(viz._save_figure(fig, path))
 
 
 def draw_toy(toys, path):
@@ -333,17 +333,7 @@ def draw_toy(toys, path):
                      f"KS = {toy['ks']:.3g}", fontsize=11)
     fig.subplots_adjust(left=0, right=1, bottom=0, top=1 - 0.4 / (height / viz.DPI + 0.4) / 2,
                         hspace=0.4 / (height / viz.DPI))
-    return compact_png(viz._save_figure(fig, path))
-
-
-def compact_png(path):
-    """Rewrite a PNG with a 256-colour palette (a third of the bytes of Agg's RGBA, same look)."""
-    from PIL import Image
-
-    with Image.open(path) as picture:
-        rgb = picture.convert("RGB")
-    rgb.quantize(256, dither=Image.Dither.NONE).save(path, format="PNG", optimize=True)
-    return path
+    return viz.compact_png(viz._save_figure(fig, path))
 
 
 def main(argv=None):
