@@ -5,7 +5,6 @@ directly). `data_info` needs nothing on disk; `make_stream`, `load_split` (image
 data) read the data set (preparing the offline ones on first use, never downloading);
 `load_unpaired` the two domains of unpaired data.
 """
-import functools
 from typing import Optional, Tuple
 
 import jax.numpy as jnp
@@ -70,18 +69,26 @@ def load_split(config, split: str) -> Tuple[np.ndarray, Optional[np.ndarray]]:
                                  image_size=c.image_size or None)
     if c.get("pseudo_labels", 0):       # the clusters of the training pixels replace labels
         from gan_jax.data.clusters import pseudo_labels
-        labels = pseudo_labels(images, _cluster_centres(c.name, c.data_dir or None,
-                                                        c.image_size or None,
-                                                        int(c.pseudo_labels), int(config.seed)))
+        key = (c.name, c.data_dir or None, c.image_size or None, int(c.pseudo_labels),
+               int(config.seed))
+        labels = pseudo_labels(images, _cluster_centres(key, images if split == "train" else None))
     return images, labels
 
 
-@functools.lru_cache(maxsize=4)
-def _cluster_centres(name, data_dir, image_size, k, seed):
-    """The k-means centres of the train split's pixels (`data.pseudo_labels`), computed once."""
-    from gan_jax.data.clusters import cluster_images
-    from gan_jax.data.images import load_images
-    return cluster_images(load_images(name, "train", data_dir, image_size=image_size)[0], k, seed)
+_CENTRES = {}   # (name, data_dir, image_size, k, seed) -> k-means centres of the train split
+
+
+def _cluster_centres(key, train_images=None):
+    """The k-means centres of the train split's pixels (`data.pseudo_labels`), computed once per
+    key, from `train_images` when the caller has just read them, else read here."""
+    if key not in _CENTRES:
+        from gan_jax.data.clusters import cluster_images
+        from gan_jax.data.images import load_images
+        name, data_dir, image_size, k, seed = key
+        if train_images is None:
+            train_images = load_images(name, "train", data_dir, image_size=image_size)[0]
+        _CENTRES[key] = cluster_images(train_images, k, seed)
+    return _CENTRES[key]
 
 
 def example_batch(info: DataInfo, n: int = 2) -> dict:
