@@ -44,12 +44,17 @@ def check_images(images, what: str = "training images") -> np.ndarray:
     return images
 
 
+def _examples(position: int, count: int, batch_size: int, rows=None):
+    """The example numbers e [count, R] of `count` batches from `position` on, their rows
+    `rows` (default: all B rows)."""
+    e = position + np.arange(count * batch_size, dtype=np.int64).reshape(count, batch_size)
+    return e if rows is None else e[:, np.asarray(rows)]
+
+
 def _items(position: int, count: int, batch_size: int, n: int, permutation, rows=None):
     """(example numbers e [count, R], item numbers perm_{e // n}[e mod n] [count, R]) of the
     batches' rows `rows` (default: all B rows)."""
-    e = position + np.arange(count * batch_size, dtype=np.int64).reshape(count, batch_size)
-    if rows is not None:
-        e = e[:, np.asarray(rows)]
+    e = _examples(position, count, batch_size, rows)
     items = np.empty_like(e)
     for epoch in np.unique(e // n):
         sel = e // n == epoch
@@ -219,8 +224,7 @@ class ToyStream:
         return self.info.example_shape
 
     def batches(self, position: int, count: int, batch_size: int, rows=None) -> dict:
-        e = position + np.arange(count * batch_size, dtype=np.int64).reshape(count, batch_size)
-        return {"index": _index(e if rows is None else e[:, np.asarray(rows)])}
+        return {"index": _index(_examples(position, count, batch_size, rows))}
 
     def transform(self, batch, key=None):
         del key  # the toy's examples depend on their index and the data's key only
