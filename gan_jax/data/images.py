@@ -196,28 +196,23 @@ def _standard_builder(name: str, root: pathlib.Path) -> tfds.core.DatasetBuilder
     return builder
 
 
-def _read_all(source: Sequence[dict], image_size: Optional[int] = None
+def _read_all(source: Sequence[dict], image_size: Optional[int] = None, name: str = "records"
               ) -> Tuple[np.ndarray, Optional[np.ndarray]]:
-    """Every record of a tfds data source as (uint8 [N, H, W, C], int32 [N] or None), in batch
-    reads; with `image_size` each chunk is centre-cropped and resized as it is read, so a large
-    set (CelebA) never sits in memory at full resolution."""
-    n = len(source)
-    if n == 0:
-        raise GanJaxError("the requested split is empty: choose a larger split or slice")
-    images: Optional[np.ndarray] = None
-    labels: Optional[np.ndarray] = None
+    """Every record of a tfds data source as (uint8 [N, H, W, C], int32 [N] or None), read in
+    chunks through its image table (`gan_jax.data.records`); with `image_size` each chunk is
+    centre-cropped and resized as it is read, so a large set (CelebA) never sits in memory at
+    full resolution."""
+    from gan_jax.data.records import image_table
+    table = image_table(source, image_size, name)
+    n = len(table)
+    images = np.empty((n,) + table.shapes["x"], np.uint8)
+    labels = np.empty((n,), np.int32) if "label" in table.shapes else None
     for start in range(0, n, _READ_CHUNK):
         stop = min(start + _READ_CHUNK, n)
-        records: List[dict] = source.__getitems__(list(range(start, stop)))
-        chunk = np.stack([r["image"] for r in records])
-        if image_size:
-            chunk = crop_and_resize(chunk, image_size)
-        if images is None:
-            images = np.empty((n,) + chunk.shape[1:], np.uint8)
-            labels = np.empty((n,), np.int32) if "label" in records[0] else None
-        images[start:stop] = chunk
+        chunk = table.take(np.arange(start, stop))
+        images[start:stop] = chunk["x"]
         if labels is not None:
-            labels[start:stop] = [r["label"] for r in records]
+            labels[start:stop] = chunk["label"]
     return images, labels
 
 
@@ -261,7 +256,7 @@ def load_images(name: str, split: str = "train", data_dir: Optional[PathLike] = 
         return (crop_and_resize(photos, image_size) if image_size else photos), None
     source = open_source(name, split, data_dir)
     try:
-        return _read_all(source, image_size)
+        return _read_all(source, image_size, repr(name))
     except ImportError as err:         # Image decoding needs Pillow (or OpenCV)
         raise GanJaxError(
             f"decoding {name!r} images needs Pillow: `pip install pillow` ({err})") from None
@@ -298,4 +293,4 @@ def load_prepared(name: str, split: str, data_dir: Optional[PathLike] = None,
     if split not in builder.info.splits:
         raise GanJaxError(f"unknown split {split!r} of {name!r}; valid: "
                           f"{sorted(builder.info.splits)}")
-    return _read_all(builder.as_data_source(split=split), image_size)
+    return _read_all(builder.as_data_source(split=split), image_size, repr(name))

@@ -11,7 +11,8 @@ A stream (`gan_jax.data.stream`) decides which items a batch holds; a table hand
   only its own rows of the global batch. Images of any stored size are centre-cropped and
   resized to `image_size` as they are read, like `load_images` does.
 
-`open_images(name, split, data_dir, image_size)` is the RecordTable of a catalog image set.
+`open_images(name, split, data_dir, image_size)` is the RecordTable of a catalog image set;
+`gan_jax.data.images.load_images` reads the same table whole.
 """
 from typing import Dict, Mapping, Optional
 
@@ -94,14 +95,20 @@ class RecordTable:
         return out
 
 
+def image_table(source, image_size: Optional[int] = None, name: str = "records") -> RecordTable:
+    """The RecordTable {'x': 'image', 'label': 'label' (where the records have labels)} of a
+    source of image records."""
+    if len(source) == 0:
+        raise GanJaxError(f"{name}: the requested split is empty; choose a larger split or slice")
+    fields = {"x": "image"}
+    if "label" in source.__getitems__([0])[0]:
+        fields["label"] = "label"
+    return RecordTable(source, fields, ("x",), image_size, name=name)
+
+
 def open_images(name: str, split: str = "train", data_dir=None,
                 image_size: Optional[int] = None) -> RecordTable:
-    """The RecordTable {'x': image, 'label': label (if the set has labels)} of one split of a
-    catalog image set, prepared (the offline sets) but not read."""
+    """The image table of one split of a catalog image set, prepared (the offline sets) but not
+    read."""
     from gan_jax.data.images import open_source
-    source = open_source(name, split, data_dir)
-    features = source.dataset_info.features
-    fields = {"x": "image"}
-    if "label" in features:
-        fields["label"] = "label"
-    return RecordTable(source, fields, ("x",), image_size, name=f"{name} ({split})")
+    return image_table(open_source(name, split, data_dir), image_size, f"{name} ({split})")
