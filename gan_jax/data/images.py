@@ -237,6 +237,14 @@ def open_source(name: str, split: str = "train", data_dir: Optional[PathLike] = 
         raise GanJaxError(f"bad split {split!r} for {name!r}: {err}") from None
 
 
+def open_images(name: str, split: str = "train", data_dir: Optional[PathLike] = None,
+                image_size: Optional[int] = None):
+    """The streaming image table (`records.RecordTable`) of one split of a catalog image set,
+    prepared (the offline sets) but not read."""
+    from gan_jax.data.records import image_table
+    return image_table(open_source(name, split, data_dir), image_size, f"{name} ({split})")
+
+
 def load_images(name: str, split: str = "train", data_dir: Optional[PathLike] = None,
                 image_size: Optional[int] = None) -> Tuple[np.ndarray, Optional[np.ndarray]]:
     """All images and labels of one split: (uint8 [N, H, W, C], int32 [N]), in on-disk order.

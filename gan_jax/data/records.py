@@ -11,8 +11,8 @@ A stream (`gan_jax.data.stream`) decides which items a batch holds; a table hand
   only its own rows of the global batch. Images of any stored size are centre-cropped and
   resized to `image_size` as they are read, like `load_images` does.
 
-`open_images(name, split, data_dir, image_size)` is the RecordTable of a catalog image set;
-`gan_jax.data.images.load_images` reads the same table whole.
+`gan_jax.data.images.open_images(name, split, data_dir, image_size)` is the RecordTable of a
+catalog image set; `load_images` there reads the same table whole.
 """
 from typing import Dict, Mapping, Optional
 
@@ -104,11 +104,3 @@ def image_table(source, image_size: Optional[int] = None, name: str = "records")
     if "label" in source.__getitems__([0])[0]:
         fields["label"] = "label"
     return RecordTable(source, fields, ("x",), image_size, name=name)
-
-
-def open_images(name: str, split: str = "train", data_dir=None,
-                image_size: Optional[int] = None) -> RecordTable:
-    """The image table of one split of a catalog image set, prepared (the offline sets) but not
-    read."""
-    from gan_jax.data.images import open_source
-    return image_table(open_source(name, split, data_dir), image_size, f"{name} ({split})")

@@ -38,7 +38,7 @@ def make_stream(config):
         return UnpairedStream(sets["a"], sets["b"], seed=config.seed, name=info.name,
                               augment=get_augment(config.data.augment))
     if config.data.streaming:
-        from gan_jax.data.records import open_images
+        from gan_jax.data.images import open_images
         table = open_images(config.data.name, "train", config.data.data_dir or None,
                             config.data.image_size or None)
         stream = ImageStream.from_records(table, seed=config.seed, name=info.name,

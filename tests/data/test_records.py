@@ -8,7 +8,7 @@ import pytest
 
 from gan_jax.config import base_config
 from gan_jax.data import records, sources
-from gan_jax.data.images import load_images
+from gan_jax.data.images import load_images, open_images
 from gan_jax.data.stream import ImageStream
 from gan_jax.errors import GanJaxError
 from gan_jax.validation import validate_config
@@ -59,13 +59,13 @@ def test_rows_are_the_global_batch_rows_and_all_that_is_read(data_dir):
 
 def test_standard_png_set_streams_like_load_images(tmp_path, no_network):  # noqa: F811
     images, labels, _ = _prepare_fake_standard_mnist(tmp_path)
-    table = records.open_images("mnist", "train", tmp_path)
+    table = open_images("mnist", "train", tmp_path)
     got = table.take(np.array([3, 0, 11, 3]))
     np.testing.assert_array_equal(got["x"], images[[3, 0, 11, 3]])
     np.testing.assert_array_equal(got["label"], labels[[3, 0, 11, 3]])
     chex.assert_type([got["x"], got["label"]], [np.uint8, np.int32])
     whole, _ = load_images("mnist", "train", tmp_path, image_size=14)
-    small = records.open_images("mnist", "train", tmp_path, image_size=14)
+    small = open_images("mnist", "train", tmp_path, image_size=14)
     np.testing.assert_array_equal(small.take(np.arange(12))["x"], whole)
 
 
@@ -79,7 +79,7 @@ def test_stream_from_a_table_of_arrays_equals_the_array_stream():
 
 
 def test_bad_items_and_unstreamable_sets_are_named(data_dir):
-    table = records.open_images("mnist_offline", "test", data_dir)
+    table = open_images("mnist_offline", "test", data_dir)
     with pytest.raises(GanJaxError, match=r"outside the 500 records"):
         table.take(np.array([0, 500]))
     for name in ("ring", "digit_scenes", "grass_gravel", "photo_crops"):
