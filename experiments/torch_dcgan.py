@@ -11,7 +11,6 @@ import torch
 import torch.nn.functional as F
 
 
-
 def _init_dcgan(module):
     """N(0, 0.02) weights, zero biases; BatchNorm scale N(1, 0.02), bias 0 (as gan_jax)."""
     for m in module.modules():

@@ -44,7 +44,6 @@ IMAGE_SPLITS: Dict[str, Tuple[str, ...]] = {name: ("train", "test") for name in 
 IMAGE_SPLITS["celeb_a"] = ("train", "validation", "test")
 
 
-
 PAIRED_DATASETS: Dict[str, str] = {
     "digit_scenes": ("layout map -> scene of 3-5 real MNIST digits, 128x128 (RGB -> grey), "
                      "2,000 train / 200 test; offline (Pix2Pix's Cityscapes analogue)"),

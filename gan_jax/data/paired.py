@@ -16,6 +16,7 @@ import numpy as np
 from gan_jax.data.catalog import PAIRED_SPLITS, pair_shapes
 from gan_jax.errors import GanJaxError
 
+
 def _resize(images: np.ndarray, size: int) -> np.ndarray:
     from PIL import Image
     if images.shape[1:3] == (size, size):

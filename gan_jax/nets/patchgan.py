@@ -21,6 +21,7 @@ import flax.linen as nn
 from gan_jax.errors import GanJaxError
 from gan_jax.nets.layers import StridedConv4x4, check_norm, normalize, weight_init
 
+
 def layer_geometry(n_layers: int):
     """(kernel, stride) of each layer of an n-layer PatchGAN, input to output."""
     if n_layers == 0:

@@ -189,4 +189,3 @@ def texture_classifier(weights_path: Optional[PathLike] = None) -> DomainClassif
     if weights_path is None:
         return _shipped(os.fspath(TEXTURE_WEIGHTS))
     return DomainClassifier(weights_path)
-
