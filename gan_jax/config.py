@@ -109,6 +109,8 @@ def base_config() -> ml_collections.ConfigDict:
         every=0,                # > 0: also evaluate every this many steps (eval_* rows in
                                 # metrics.jsonl); the end of training always writes eval.json
         metrics="auto",         # auto | comma list of fid,is,kid,pr,dc,parzen,modes
+        max_real=0,             # > 0: the real-set metrics compare with a fixed seeded subset
+                                # of this many training images (0: all; evaluators/__init__.py)
         features="auto",        # auto | mnist | inception (gan_jax.evaluators.images)
         inception_weights="",   # pytorch-fid .pth or converted .npz ('' = default location)
         baseline=False))        # also score the held-out real split (real_* keys)

@@ -2,12 +2,16 @@
 
     python -m gan_jax.evaluate --workdir DIR [--metrics fid,is,kid,pr,dc,parzen,modes,swd,msssim]
         [--num_samples N] [--features mnist|inception] [--step S] [--no_ema] [--baseline]
+        [--max_real M]
     python -m gan_jax.evaluate --compare REAL FAKE [--metrics fid,kid,pr,dc,is] [--features ...]
 
 --workdir restores the run's latest checkpoint (or --step), using its EMA of G where it kept one
 (--no_ema: G itself), and writes DIR/eval.json. Earlier results are never lost: when eval.json
 already holds an evaluation of the same checkpoint, G and sample count, the new numbers are
 merged into it; any other is first kept as eval.step<STEP>.json. --out writes elsewhere.
+--max_real M compares with a fixed seeded subset of M training images instead of all of them
+(default: the run's eval.max_real); a run that streams its data (data.streaming) reads them from
+the prepared files in chunks, never holding the split.
 
 --compare scores FAKE against REAL, each a folder of images (.png/.jpg/.jpeg/.bmp, all one
 size, read with Pillow in name order) or a .npz file (array 'images' or its only array: uint8
@@ -47,6 +51,8 @@ def define_flags():
     flags.DEFINE_bool("no_ema", False, "use G itself where the run kept an EMA of G")
     flags.DEFINE_bool("baseline", False, "also score the held-out real split (real_* keys)")
     flags.DEFINE_string("out", None, "write the JSON here instead of DIR/eval.json")
+    flags.DEFINE_integer("max_real", None, "training images the real-set metrics compare with "
+                         "(default: the run's eval.max_real; 0: all)")
 
 
 def read_images(path: str) -> np.ndarray:
@@ -117,12 +123,16 @@ def compare_sets(real: np.ndarray, fake: np.ndarray, metrics, features: str = "a
 
 def evaluate_workdir(workdir: str, metrics="auto", features="auto", num_samples=None,
                      step=None, use_ema=True, inception_weights=None, baseline=False,
-                     out=None) -> dict:
+                     out=None, max_real=None) -> dict:
     """Evaluate the run in `workdir` and write the results (see the module docstring)."""
     from gan_jax.evaluation import Evaluator
     from gan_jax.train.restore import load_run
     from gan_jax.train.workdir import write_evaluation
     run = load_run(workdir, step=step, use_ema=use_ema)
+    if max_real is not None:
+        if max_real < 0:
+            raise GanJaxError(f"--max_real must be >= 0 (0: all training images), got {max_real}")
+        run.config.eval.max_real = int(max_real)
     evaluator = Evaluator(run.spec, None, run.config, metrics=metrics, features=features,
                           num_samples=num_samples, baseline=baseline,
                           inception_weights=inception_weights or run.config.eval.inception_weights
@@ -149,7 +159,8 @@ def main(argv):
         else:
             results = evaluate_workdir(
                 FLAGS.workdir, FLAGS.metrics, FLAGS.features, FLAGS.num_samples, FLAGS.step,
-                not FLAGS.no_ema, FLAGS.inception_weights, FLAGS.baseline, FLAGS.out)
+                not FLAGS.no_ema, FLAGS.inception_weights, FLAGS.baseline, FLAGS.out,
+                FLAGS.max_real)
     except GanJaxError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)

@@ -87,6 +87,8 @@ class Evaluator:
                         result[name] = value
         finally:
             self.context.end_evaluation()
+        if self.context.real_subset_size() is not None:
+            result["max_real"] = self.context.real_subset_size()
         return result
 
     def cache_sizes(self) -> dict:

@@ -20,7 +20,7 @@ import difflib
 import importlib
 
 from gan_jax.data.sources import (data_info, example_batch, load_pairs,  # noqa: F401
-                                  load_split, load_unpaired, make_stream)
+                                  load_split, load_unpaired, make_stream, open_train_table)
 from gan_jax.errors import GanJaxError
 
 FAMILIES = {

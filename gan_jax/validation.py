@@ -156,6 +156,7 @@ def problems(config) -> list:
     e = config.eval
     need(e.num_samples >= 2, "eval.num_samples", e.num_samples, "must be >= 2")
     need(e.every >= 0, "eval.every", e.every, "must be >= 0 (0: only at the end)")
+    need(e.max_real >= 0, "eval.max_real", e.max_real, "must be >= 0 (0: all training images)")
     found += _metric_problems(config)
     return found
 

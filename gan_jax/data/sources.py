@@ -19,7 +19,7 @@ from gan_jax.data.unpaired import load_unpaired
 from gan_jax.errors import GanJaxError
 
 __all__ = ["data_info", "make_stream", "load_split", "load_pairs", "load_unpaired",
-           "example_batch"]
+           "example_batch", "open_train_table"]
 
 
 def make_stream(config):
@@ -38,10 +38,8 @@ def make_stream(config):
         return UnpairedStream(sets["a"], sets["b"], seed=config.seed, name=info.name,
                               augment=get_augment(config.data.augment))
     if config.data.streaming:
-        from gan_jax.data.images import open_images
-        table = open_images(config.data.name, "train", config.data.data_dir or None,
-                            config.data.image_size or None)
-        stream = ImageStream.from_records(table, seed=config.seed, name=info.name,
+        stream = ImageStream.from_records(open_train_table(config), seed=config.seed,
+                                          name=info.name,
                                           augment=get_augment(config.data.augment),
                                           num_classes=info.num_classes)
         if config.data.read_workers:
@@ -51,6 +49,14 @@ def make_stream(config):
     images, labels = load_split(config, "train")
     return ImageStream(images, labels, seed=config.seed, augment=get_augment(config.data.augment),
                        name=info.name, num_classes=info.num_classes)
+
+
+def open_train_table(config):
+    """The streamed table (`gan_jax.data.records.RecordTable`) of an image set's train split:
+    read by item number from the prepared files, nothing held (`data.streaming`)."""
+    from gan_jax.data.images import open_images
+    return open_images(config.data.name, "train", config.data.data_dir or None,
+                       config.data.image_size or None)
 
 
 def load_split(config, split: str) -> Tuple[np.ndarray, Optional[np.ndarray]]:

@@ -96,7 +96,7 @@ class IntraClassFID(_PerClassMetric):
     def _class_statistics(self):
         """(mu, sigma) of the training digits' LeNet features, per class (computed once)."""
         features = self.context.train_features("mnist").features
-        labels = self.context.train_split[1]
+        labels = self.context.train_labels
         return [gaussian_statistics(features[labels == c]) for c in range(self.num_classes)]
 
     def measure(self, images, labels):

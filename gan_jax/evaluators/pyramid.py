@@ -42,9 +42,9 @@ class PyramidMetrics:
             tuple(m for m in (names or ()) if m in self.known)
 
     def _real(self, n):
-        real = self.context.train_split[0]
-        pick = np.random.default_rng(SUBSET_SEED + self.context.seed).permutation(len(real))[:n]
-        return to_model_range(real[np.sort(pick)])
+        size = self.context.train_size
+        pick = np.random.default_rng(SUBSET_SEED + self.context.seed).permutation(size)[:n]
+        return to_model_range(self.context.train_images_at(np.sort(pick)))
 
     def __call__(self, fake, cond=None):
         if not self.metrics:

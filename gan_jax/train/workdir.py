@@ -24,7 +24,7 @@ RESUMABLE_KEYS = ("train.steps", "train.log_every", "train.sample_every", "train
                   "data.streaming", "data.read_workers")  # the same batches, read otherwise
 RESUMABLE_PREFIXES = ("eval.",)
 LOCK_NAME = ".lock"
-SAME_EVALUATION = ("step", "ema", "num_samples")
+SAME_EVALUATION = ("step", "ema", "num_samples", "max_real")
 
 
 def flatten(tree: dict, prefix: str = "") -> dict:
@@ -149,7 +149,8 @@ def write_json(path: str, obj: dict):
 
 def evaluation_path(workdir: str, results: dict) -> str:
     """DIR/eval.json, after moving an evaluation of another checkpoint, G or sample count there
-    to eval.step<S>[.<i>].json, so no earlier result is lost."""
+    to eval.step<S>[.<i>].json, so no earlier result is lost (a different `max_real` subset is
+    another evaluation too)."""
     path = os.path.join(workdir, "eval.json")
     if os.path.isfile(path):
         try:
