@@ -11,7 +11,7 @@ What protects a run (docs/design.md, "Reliability"):
   checkpoint (compatible, readable, digests intact). Only then is config.json written.
 - One trainer per workdir (`WorkdirLock`).
 - Before a checkpoint is saved, every loss up to it and every parameter of the state are
-  checked: a NaN/inf stops the run (NonFiniteLossError, naming the step and the last
+  checked (`gan_jax.train.finite`): a NaN/inf stops the run (NonFiniteLossError, naming the step and the last
   checkpoint, which is finite and untouched); no non-finite state is ever saved.
 - SIGINT (Ctrl-C) and SIGTERM (preemption) only set a flag; the loop finishes the call in
   flight, saves the consistent (state, data position, metrics) of the last completed step and
@@ -26,15 +26,14 @@ import threading
 import time
 
 import jax
-import jax.numpy as jnp
-import numpy as np
 from tqdm import tqdm
 
 from gan_jax import registry
-from gan_jax.errors import EARLY_SIGNALS, NonFiniteLossError, TrainingInterrupted
+from gan_jax.errors import EARLY_SIGNALS, TrainingInterrupted
 from gan_jax.evaluation import Evaluator
 from gan_jax.train import processes
 from gan_jax.train.checkpoint import Checkpointer
+from gan_jax.train.finite import check_finite_losses, check_finite_state
 from gan_jax.train.logs import RunLog, write_curves
 from gan_jax.train.optimizers import make_optimizers
 from gan_jax.train.parallel import DeviceMapper, check_batch_size, select_devices
@@ -94,46 +93,6 @@ def metric_order(spec, names):
     """The family's progress-bar metrics first, then every other metric by name."""
     shown = [k for k in spec.progress if k in names]
     return shown + sorted(k for k in names if k not in shown)
-
-
-def _first_non_finite(metrics: dict, first_step: int, last_checkpoint):
-    bad = ~np.all([np.isfinite(v) for v in metrics.values()], axis=0)
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise NonFiniteLossError(first_step + i, {k: float(v[i]) for k, v in metrics.items()},
-                                 last_checkpoint)
-
-
-TRAINED_FIELDS = ("g", "d", "g_opt", "d_opt", "ema_g", "extra")   # of TrainState
-
-
-def _trained_trees(state):
-    return tuple(getattr(state, f) for f in TRAINED_FIELDS)
-
-
-@jax.jit
-def _all_finite(state):
-    """Whether every float array of the trained fields (params, statistics, optimizer states,
-    the EMA of G, the family's state) is finite: a checkpoint must never hold NaN/inf."""
-    leaves = [x for x in jax.tree.leaves(_trained_trees(state))
-              if jnp.issubdtype(x.dtype, jnp.floating)]
-    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
-
-
-def check_finite_state(state, step: int, last_checkpoint):
-    """NonFiniteLossError (naming the first non-finite array) unless every trained array of
-    `state` is finite."""
-    if bool(processes.to_local(_all_finite(state))):
-        return
-    trees = jax.device_get(processes.to_local(_trained_trees(state)))
-    flat = jax.tree_util.tree_flatten_with_path(trees)[0]
-    for path, leaf in flat:
-        leaf = np.asarray(leaf)
-        if np.issubdtype(leaf.dtype, np.floating) and not np.all(np.isfinite(leaf)):
-            name = TRAINED_FIELDS[path[0].idx] + jax.tree_util.keystr(path[1:])
-            first_bad = leaf.flat[int(np.argmin(np.isfinite(leaf).reshape(-1)))]
-            raise NonFiniteLossError(step, {name: float(first_bad)}, last_checkpoint,
-                                     what="parameter")
 
 
 class StopFlag:
@@ -232,7 +191,7 @@ def _run(config, workdir, data, spec, state, mapper, ckpt, position, latest, sto
     def drain():
         for first, metrics in pending:
             metrics = jax.device_get(processes.to_local(metrics))
-            _first_non_finite(metrics, first, saved[0])
+            check_finite_losses(metrics, first, saved[0])
             names = metric_order(spec, metrics)
             for i in range(t.steps_per_call):
                 step = first + i
